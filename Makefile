@@ -1,0 +1,43 @@
+# citykg: two commands do everything.
+#   make run    set up .venv, build the graph, run a showcase of stored queries, write dumps to dist/
+#   make test   set up .venv, run ruff, mypy and the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.citykg-installed
+
+.PHONY: setup run test lint typecheck pytest bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/citykg build
+	$(VENV)/bin/citykg query --list
+	$(PY) -m citykg.showcase
+	$(VENV)/bin/citykg export --format nquads -o dist/citykg.nq
+	$(VENV)/bin/citykg export --format turtle -o dist/citykg.ttl
+	@echo "dumps written to dist/"
+
+lint: setup
+	$(VENV)/bin/ruff check citykg tests bench scripts
+	$(VENV)/bin/ruff format --check citykg
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	$(PY) bench/bench_store.py
+
+clean:
+	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,281 @@
+"""Stored SPARQL queries: grlc-style ``#+`` headers, typed parameters, safe binding.
+
+A stored query is a ``.rq`` file under a queries folder, named by its path
+without the suffix (``networks/members-of-network``) or by its file stem when
+that is unique (``members-of-network``). Its header is YAML after ``#+``::
+
+    #+ summary: Member cities of a network, with the year each joined
+    #+ description: ...
+    #+ tags: [networks, membership]
+    #+ defaults:
+    #+   - network: https://w3id.org/citykg/id/network/c40
+
+Parameters follow grlc's convention: a variable ``?_name_type`` (``?_network_iri``,
+``?_year_integer``, ``?_country_string``, ``?_label_en`` for an English
+literal). A leading double underscore (``?__name_type``) marks an optional one.
+Values are turned into RDF terms, checked against their type, and bound with a
+``VALUES`` block at the top of the WHERE clause: user text is never pasted into
+the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rdflib.term import Literal, URIRef
+
+from .errors import QueryParameterError, UnknownQueryError
+from .namespaces import XSD
+from .sparqltext import inject_values, tokenize
+
+_PARAM_RE = re.compile(r"^(_{1,2})([A-Za-z][A-Za-z0-9]*)_([A-Za-z][A-Za-z0-9-]*)$")
+_IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+PARAM_TYPES: dict[str, str] = {
+    "iri": "an IRI (http... or https...)",
+    "string": "a string",
+    "literal": "a string",
+    "integer": "a whole number",
+    "decimal": "a decimal number",
+    "number": "a number",
+    "boolean": "true or false",
+    "date": "a date YYYY-MM-DD",
+    "year": "a year YYYY",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a stored query."""
+
+    name: str
+    type: str
+    variable: str
+    optional: bool = False
+    default: str | None = None
+
+    @property
+    def description(self) -> str:
+        kind = PARAM_TYPES.get(self.type, f"a literal in language '{self.type}'")
+        return kind + (" (optional)" if self.optional else "")
+
+
+@dataclass
+class StoredQuery:
+    """A stored query: its name, header metadata, parameters and text."""
+
+    name: str
+    path: Path
+    text: str
+    summary: str = ""
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    endpoint: str | None = None
+    parameters: list[Parameter] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_network(self) -> bool:
+        """Tagged ``network``: it calls a remote service and cannot run offline."""
+        return "network" in self.tags
+
+    @property
+    def group(self) -> str:
+        return self.name.split("/")[0] if "/" in self.name else ""
+
+    def bind(self, params: Mapping[str, object] | None = None, *, use_defaults: bool = True) -> str:
+        """The query text with every parameter bound as an RDF term.
+
+        Raises :class:`QueryParameterError` for an unknown, missing or ill-typed one.
+        """
+        params = dict(params or {})
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            expected = ", ".join(sorted(known)) or "none"
+            raise QueryParameterError(
+                f"query '{self.name}' has no parameter {', '.join(unknown)} (its parameters: {expected})"
+            )
+        names, terms = [], []
+        for p in self.parameters:
+            if p.name in params and params[p.name] is not None:
+                value: object = params[p.name]
+            elif use_defaults and p.default is not None:
+                value = p.default
+            elif p.optional:
+                continue
+            else:
+                raise QueryParameterError(
+                    f"query '{self.name}' needs parameter '{p.name}' ({p.description}): "
+                    f"give it with --param {p.name}=VALUE"
+                )
+            term = to_term(p, value, self.name)
+            names.append(p.variable)
+            terms.append(term.n3())
+        return inject_values(self.text, names, terms)
+
+
+def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
+    """Check a parameter value against its type and turn it into an RDF term.
+
+    >>> to_term(Parameter("year", "integer", "_year_integer"), "1985")
+    rdflib.term.Literal('1985', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#integer'))
+    >>> to_term(Parameter("n", "iri", "_n_iri"), 'x" } SERVICE <http://evil/> {')
+    Traceback (most recent call last):
+    ...
+    citykg.errors.QueryParameterError: parameter 'n' must be an IRI (http... or https...), got 'x" } SERVICE <http://evil/> {'
+    """
+
+    def bad() -> QueryParameterError:
+        where = f" of query '{query}'" if query else ""
+        return QueryParameterError(
+            f"parameter '{p.name}'{where} must be {p.description.replace(' (optional)', '')}, got {str(value)!r}"
+        )
+
+    if isinstance(value, URIRef):
+        value = str(value)
+    if isinstance(value, Literal):
+        value = str(value)
+    t = p.type
+    s = str(value).strip() if not isinstance(value, bool) else ("true" if value else "false")
+    if t == "iri":
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", s) or _IRI_BAD.search(s):
+            raise bad()
+        if not s.startswith(("http://", "https://", "urn:")):
+            raise bad()
+        return URIRef(s)
+    if t in ("string", "literal"):
+        return Literal(str(value))
+    if t == "integer":
+        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", s):
+            raise bad()
+        return Literal(s, datatype=XSD.integer)
+    if t in ("decimal", "number"):
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
+            raise bad()
+        return Literal(s, datatype=XSD.decimal)
+    if t == "boolean":
+        if s.lower() not in ("true", "false", "1", "0"):
+            raise bad()
+        return Literal("true" if s.lower() in ("true", "1") else "false", datatype=XSD.boolean)
+    if t == "date":
+        try:
+            dt.date.fromisoformat(s)
+        except ValueError:
+            raise bad() from None
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+            raise bad()
+        return Literal(s, datatype=XSD.date)
+    if t == "year":
+        if not re.fullmatch(r"\d{4}", s):
+            raise bad()
+        return Literal(s, datatype=XSD.gYear)
+    if _LANG_RE.match(t):
+        return Literal(str(value), lang=t)
+    raise QueryParameterError(f"parameter '{p.name}' has an unknown type '{t}'")
+
+
+def parse_header(text: str, path: Path) -> dict[str, Any]:
+    """The YAML metadata of the ``#+`` lines at the top of a query file."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+        elif line.strip() and not line.startswith("#"):
+            break
+    if not lines:
+        return {}
+    try:
+        meta = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as e:
+        raise UnknownQueryError(f"{path}: the #+ header is not valid YAML: {e}") from None
+    if not isinstance(meta, dict):
+        raise UnknownQueryError(f"{path}: the #+ header must be a mapping")
+    return meta
+
+
+def _defaults(meta: dict[str, Any]) -> dict[str, str]:
+    raw = meta.get("defaults") or {}
+    out: dict[str, str] = {}
+    items = raw if isinstance(raw, list) else [raw]
+    for item in items:
+        if isinstance(item, dict):
+            out.update({str(k): str(v) for k, v in item.items()})
+    return out
+
+
+def load_query(path: Path, name: str) -> StoredQuery:
+    """Read one stored query file."""
+    text = path.read_text(encoding="utf-8")
+    meta = parse_header(text, path)
+    defaults = _defaults(meta)
+    params: list[Parameter] = []
+    seen = set()
+    for tok in tokenize(text):
+        if tok.kind != "var":
+            continue
+        m = _PARAM_RE.match(tok.text[1:])
+        if not m or tok.text[1:] in seen:
+            continue
+        seen.add(tok.text[1:])
+        pname, ptype = m.group(2), m.group(3)
+        params.append(Parameter(pname, ptype, tok.text[1:], optional=len(m.group(1)) == 2,
+                                default=defaults.get(pname)))
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tags]
+    return StoredQuery(
+        name=name, path=path, text=text,
+        summary=str(meta.get("summary", "")).strip(),
+        description=str(meta.get("description", "")).strip(),
+        tags=[str(t) for t in tags],
+        endpoint=meta.get("endpoint"),
+        parameters=params,
+        meta=meta,
+    )
+
+
+class QueryLibrary:
+    """All stored queries of the configured folders; later folders add to earlier ones."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.folders = folders
+        self._queries: dict[str, StoredQuery] | None = None
+
+    @property
+    def queries(self) -> dict[str, StoredQuery]:
+        if self._queries is None:
+            found: dict[str, StoredQuery] = {}
+            for folder in self.folders:
+                for path in sorted(folder.rglob("*.rq")):
+                    name = path.relative_to(folder).with_suffix("").as_posix()
+                    found[name] = load_query(path, name)
+            self._queries = dict(sorted(found.items()))
+        return self._queries
+
+    def __iter__(self) -> Any:
+        return iter(self.queries.values())
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def get(self, name: str) -> StoredQuery:
+        """A query by full name (``group/name``) or by unique file stem."""
+        qs = self.queries
+        if name in qs:
+            return qs[name]
+        by_stem = [q for n, q in qs.items() if n.rsplit("/", 1)[-1] == name]
+        if len(by_stem) == 1:
+            return by_stem[0]
+        if len(by_stem) > 1:
+            raise UnknownQueryError(
+                f"query name '{name}' is ambiguous: {', '.join(q.name for q in by_stem)}")
+        raise UnknownQueryError(
+            f"no stored query named '{name}' (see `citykg query --list`)")

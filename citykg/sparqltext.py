@@ -1,0 +1,185 @@
+"""Reading SPARQL text without running it: tokens, query form, safety checks.
+
+citykg inspects every query before an engine sees it, because the engines it
+runs on (Oxigraph, rdflib) would otherwise call any ``SERVICE`` IRI a query
+names. The tokenizer knows comments, strings and IRIs, so a keyword inside a
+string or a comment is not mistaken for the real thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import ForbiddenQueryError, QueryError
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00B7-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7-\uFFFF]*)?:(?:[\w\-\u00B7-\uFFFF:%.\\]*[\w\-:%])?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_\-]*)
+  | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
+  | (?P<punct>\^\^|\|\||&&|!=|<=|>=|[{}()\[\];,.*+/!=<>|^@?$-])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One lexical token: its kind, its text and its offset in the query."""
+
+    kind: str
+    text: str
+    start: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of a SPARQL query, without whitespace and comments.
+
+    >>> [t.text for t in tokenize('SELECT * WHERE { ?s ?p "SERVICE" } # SERVICE')]
+    ['SELECT', '*', 'WHERE', '{', '?s', '?p', '"SERVICE"', '}']
+    """
+    out = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind in ("ws", "comment"):
+            continue
+        out.append(Token(kind, m.group(), m.start()))
+    return out
+
+
+def keywords(tokens: list[Token]) -> list[str]:
+    """The upper-cased bare words of a token list (keywords and function names)."""
+    return [t.text.upper() for t in tokens if t.kind == "name"]
+
+
+def query_form(text: str) -> str:
+    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``; raises for an update.
+
+    >>> query_form("PREFIX x: <http://x/> ASK { ?s ?p ?o }")
+    'ASK'
+    """
+    for word in keywords(tokenize(text)):
+        if word in QUERY_FORMS:
+            return word
+        if word in UPDATE_KEYWORDS:
+            raise ForbiddenQueryError(
+                f"this is a SPARQL update ({word}); citykg runs queries only, the graph is read-only"
+            )
+    raise QueryError("not a SPARQL query: no SELECT, CONSTRUCT, ASK or DESCRIBE found")
+
+
+def service_iris(text: str) -> list[str]:
+    """The endpoints named by ``SERVICE`` clauses (``?var`` for a variable endpoint).
+
+    >>> service_iris('SELECT * { SERVICE SILENT <http://evil/sparql> { ?s ?p ?o } }')
+    ['http://evil/sparql']
+    """
+    toks = tokenize(text)
+    found = []
+    for i, t in enumerate(toks):
+        if t.kind == "name" and t.text.upper() == "SERVICE":
+            j = i + 1
+            if j < len(toks) and toks[j].kind == "name" and toks[j].text.upper() == "SILENT":
+                j += 1
+            if j < len(toks):
+                nxt = toks[j]
+                found.append(nxt.text[1:-1] if nxt.kind == "iri" else nxt.text)
+    return found
+
+
+def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str:
+    """Refuse what a read-only, offline graph must not run; return the query form.
+
+    Refused: updates (``INSERT``, ``LOAD``...), and ``SERVICE`` to any endpoint
+    not in ``allowed_services`` (a variable endpoint is always refused).
+
+    >>> check_safe("SELECT * { ?s ?p ?o }")
+    'SELECT'
+    >>> check_safe("SELECT * { SERVICE <http://x/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    citykg.errors.ForbiddenQueryError: SERVICE <http://x/> is not allowed: queries never fetch remote data unless the endpoint is on the allow-list
+    """
+    form = query_form(text)
+    for iri in service_iris(text):
+        if iri not in allowed_services:
+            shown = iri if iri.startswith("?") else f"<{iri}>"
+            raise ForbiddenQueryError(
+                f"SERVICE {shown} is not allowed: queries never fetch remote data "
+                "unless the endpoint is on the allow-list"
+            )
+    return form
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``{}``, ``()`` and ``[]`` in the query."""
+    depth = best = 0
+    for t in tokenize(text):
+        if t.text in ("{", "(", "["):
+            depth += 1
+            best = max(best, depth)
+        elif t.text in ("}", ")", "]"):
+            depth -= 1
+    return best
+
+
+def where_brace(text: str) -> int:
+    """Offset of the ``{`` that opens the query's WHERE clause.
+
+    >>> q = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    >>> q[where_brace(q):]
+    '{ ?s ?p ?o }'
+    """
+    toks = tokenize(text)
+    form = query_form(text)
+    for i, t in enumerate(toks):
+        if t.kind == "name" and t.text.upper() == "WHERE":
+            for u in toks[i + 1 :]:
+                if u.text == "{":
+                    return u.start
+    if form in ("SELECT", "ASK", "DESCRIBE"):
+        seen_form = False
+        for t in toks:
+            if t.kind == "name" and t.text.upper() == form:
+                seen_form = True
+            elif seen_form and t.text == "{":
+                return t.start
+    raise QueryError("cannot find the WHERE clause of the query")
+
+
+def variables(text: str) -> list[str]:
+    """Names of the variables a query mentions, in order of first use, without ``?``."""
+    seen: dict[str, None] = {}
+    for t in tokenize(text):
+        if t.kind == "var":
+            seen.setdefault(t.text[1:], None)
+    return list(seen)
+
+
+def inject_values(text: str, names: list[str], terms: list[str]) -> str:
+    """Insert ``VALUES (?a ?b) { (t1 t2) }`` as the first pattern of the WHERE clause.
+
+    ``terms`` must already be serialised RDF terms (N-Triples syntax), never raw
+    user text: this is how parameters are bound on any SPARQL 1.1 engine.
+
+    >>> inject_values("SELECT ?x WHERE { ?x ?p ?_v }", ["_v"], ['"a"'])
+    'SELECT ?x WHERE { VALUES (?_v) { ("a") } ?x ?p ?_v }'
+    """
+    if not names:
+        return text
+    pos = where_brace(text) + 1
+    block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(terms) + ") }"
+    return text[:pos] + block + text[pos:]

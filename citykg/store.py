@@ -1,0 +1,330 @@
+"""The graph store behind citykg, behind one small interface.
+
+:class:`OxigraphStore` (the default) keeps the graph in Oxigraph, in memory or
+on disk. :class:`RemoteStore` speaks the SPARQL 1.1 Protocol to a server
+(through SPARQLWrapper). Everything above this module talks to the
+:class:`Store` protocol only.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import pyoxigraph as ox
+from rdflib.term import BNode, Literal, URIRef
+
+from .errors import EndpointError, ParseError, QueryError, SourceNotFoundError
+from .namespaces import GRAPH_NAMES, graph_iri
+from .results import AskResult, GraphResult, QueryResult, SelectResult, Term, term_from_json
+from .sparqltext import query_form
+
+RDFTriple = tuple[Term, URIRef, Term]
+
+FORMATS_BY_SUFFIX: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+# --- term conversion ------------------------------------------------------
+
+
+def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
+    """An rdflib term for an Oxigraph term (literals keep their lexical form)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def to_oxigraph(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An Oxigraph term for an rdflib term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple | ox.Quad]:
+    """Parse one RDF file strictly; a syntax error becomes a :class:`ParseError`.
+
+    The error names the file, the line and the column and says what is wrong.
+    """
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file")
+    fmt = FORMATS_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(path, f"unknown RDF file type {path.suffix!r}")
+    try:
+        return list(ox.parse(path=str(path), format=fmt, base_iri=base_iri))
+    except SyntaxError as e:
+        msg = e.msg or str(e)
+        # Oxigraph prefixes its messages with the position; keep only the problem.
+        if msg.startswith("Parser error at line") and ": " in msg:
+            msg = msg.split(": ", 1)[1]
+        raise ParseError(path, msg, e.lineno, e.offset) from None
+    except (OSError, ValueError) as e:
+        raise ParseError(path, str(e)) from None
+
+
+# --- the interface --------------------------------------------------------
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What citykg needs of a graph store."""
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query; by default the default graph is the union of all graphs."""
+        ...
+
+    def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
+        """Add triples to a named graph (by short name); return how many."""
+        ...
+
+    def load_file(self, path: Path, graph: str, *, base_iri: str | None = None) -> int:
+        """Parse a file strictly and add it to a named graph; return the triple count."""
+        ...
+
+    def clear(self, graph: str) -> None:
+        """Empty one named graph."""
+        ...
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph, by short name."""
+        ...
+
+    def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
+        """Triples of one named graph (or of all of them)."""
+        ...
+
+
+def _graph_node(name: str) -> ox.NamedNode:
+    return ox.NamedNode(name if ":" in name else str(graph_iri(name)))
+
+
+class OxigraphStore:
+    """The embedded default: an Oxigraph store in memory, or on disk at ``path``."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.ox = ox.Store(str(path)) if path is not None else ox.Store()
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        form = query_form(text)
+        kwargs: dict[str, object] = {}
+        if default_graphs is not None:
+            kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [_graph_node(g) for g in named_graphs]
+        try:
+            res = self.ox.query(text, **kwargs)  # type: ignore[arg-type]
+        except SyntaxError as e:
+            raise QueryError(f"malformed query: {e}") from None
+        except (OSError, ValueError, RuntimeError) as e:
+            raise QueryError(f"query failed: {e}") from None
+        if isinstance(res, ox.QueryBoolean):
+            return AskResult(bool(res))
+        if isinstance(res, ox.QuerySolutions):
+            names = [v.value for v in res.variables]
+            rows = [
+                tuple(to_rdflib(sol[i]) if sol[i] is not None else None
+                      for i in range(len(names)))
+                for sol in res
+            ]
+            return SelectResult(names, rows)  # type: ignore[arg-type]
+        if isinstance(res, ox.QueryTriples):
+            return GraphResult(
+                [(to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
+                 for t in res]  # type: ignore[misc]
+            )
+        raise QueryError(f"unexpected result for a {form} query")
+
+    def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
+        g = _graph_node(graph)
+        quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
+                 for s, p, o in triples]
+        self.ox.extend(quads)  # type: ignore[arg-type]
+        return len(quads)
+
+    def add_oxigraph(self, triples: Iterable[ox.Triple | ox.Quad], graph: str) -> int:
+        """Add Oxigraph triples (or quads, whose graph is replaced) to a named graph."""
+        g = _graph_node(graph)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, g) for t in triples]
+        self.ox.extend(quads)
+        return len(quads)
+
+    def load_file(self, path: Path, graph: str, *, base_iri: str | None = None) -> int:
+        return self.add_oxigraph(parse_file(path, base_iri=base_iri), graph)
+
+    def clear(self, graph: str) -> None:
+        self.ox.clear_graph(_graph_node(graph))
+
+    def graph_sizes(self) -> dict[str, int]:
+        sizes = {name: 0 for name in GRAPH_NAMES}
+        res = self.ox.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        assert isinstance(res, ox.QuerySolutions)
+        prefix = str(graph_iri(""))
+        for sol in res:
+            g = sol["g"]
+            n = sol["n"]
+            assert isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
+            name = g.value[len(prefix):] if g.value.startswith(prefix) else g.value
+            sizes[name] = int(n.value)
+        return sizes
+
+    def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
+        g = _graph_node(graph) if graph is not None else None
+        for q in self.ox.quads_for_pattern(None, None, None, g):
+            if g is None and isinstance(q.graph_name, ox.DefaultGraph):
+                continue
+            yield (to_rdflib(q.subject), URIRef(q.predicate.value), to_rdflib(q.object))  # type: ignore[arg-type]
+
+    def contains(self, s: Term, p: URIRef, o: Term) -> bool:
+        """Whether any graph holds the triple."""
+        for _ in self.ox.quads_for_pattern(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), None):
+            return True
+        return False
+
+
+class RemoteStore:
+    """A SPARQL 1.1 endpoint, queried through SPARQLWrapper (read-only here).
+
+    Errors say which side failed: ``network`` (cannot connect, timeout),
+    ``query`` (the server rejected the query: HTTP 400) or ``endpoint`` (the
+    server failed, or answered something that is not a SPARQL result).
+    """
+
+    def __init__(self, endpoint: str, *, timeout: float = 30.0,
+                 user_agent: str = "citykg") -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.user_agent = user_agent
+
+    def _wrapper(self, text: str, accept: str) -> bytes:
+        from SPARQLWrapper import POST, SPARQLWrapper
+        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+        sw = SPARQLWrapper(self.endpoint, agent=self.user_agent)
+        sw.setMethod(POST)
+        sw.setQuery(text)
+        sw.setTimeout(int(max(1, self.timeout)))
+        sw.addCustomHttpHeader("Accept", accept)
+        sw.setOnlyConneg(True)
+        try:
+            resp = sw.query().response
+            body: bytes = resp.read()
+            return body
+        except SPARQLWrapperException as e:
+            msg = str(e).split("\n")[0]
+            kind = "query" if "QueryBadFormed" in type(e).__name__ else "endpoint"
+            raise EndpointError(f"{self.endpoint}: the {kind} failed: {msg}", kind) from None
+        except urllib.error.HTTPError as e:
+            kind = "query" if e.code == 400 else "endpoint"
+            raise EndpointError(
+                f"{self.endpoint}: HTTP {e.code} {e.reason} (the {kind} failed)", kind) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+            reason = getattr(e, "reason", e)
+            raise EndpointError(
+                f"{self.endpoint}: network error, cannot reach the endpoint: {reason}",
+                "network") from None
+
+    def query(
+        self,
+        text: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        form = query_form(text)
+        if form in ("SELECT", "ASK"):
+            body = self._wrapper(text, "application/sparql-results+json")
+            try:
+                doc = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise EndpointError(
+                    f"{self.endpoint}: the endpoint answered something that is not SPARQL JSON "
+                    f"(a truncated or non-JSON body of {len(body)} bytes)", "endpoint") from None
+            if form == "ASK":
+                return AskResult(bool(doc.get("boolean")))
+            try:
+                names = list(doc["head"]["vars"])
+                rows = [tuple(term_from_json(b[v]) if v in b else None for v in names)
+                        for b in doc["results"]["bindings"]]
+            except (KeyError, TypeError, ValueError) as e:
+                raise EndpointError(f"{self.endpoint}: malformed SPARQL JSON: {e}",
+                                    "endpoint") from None
+            return SelectResult(names, rows)
+        body = self._wrapper(text, "application/n-triples")
+        try:
+            triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        except SyntaxError as e:
+            raise EndpointError(f"{self.endpoint}: malformed N-Triples answer: {e}",
+                                "endpoint") from None
+        return GraphResult([(to_rdflib(t.subject), URIRef(t.predicate.value),  # type: ignore[misc]
+                             to_rdflib(t.object)) for t in triples])
+
+    def _unsupported(self) -> QueryError:
+        return QueryError(f"{self.endpoint} is a remote endpoint: use `citykg push` to load it")
+
+    def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
+        raise self._unsupported()
+
+    def load_file(self, path: Path, graph: str, *, base_iri: str | None = None) -> int:
+        raise self._unsupported()
+
+    def clear(self, graph: str) -> None:
+        raise self._unsupported()
+
+    def graph_sizes(self) -> dict[str, int]:
+        res = self.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        assert isinstance(res, SelectResult)
+        prefix = str(graph_iri(""))
+        sizes = {name: 0 for name in GRAPH_NAMES}
+        for g, n in res.rows:
+            if g is not None and n is not None:
+                name = str(g)[len(prefix):] if str(g).startswith(prefix) else str(g)
+                sizes[name] = int(str(n))
+        return sizes
+
+    def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
+        where = (f"GRAPH <{_graph_node(graph).value}> {{ ?s ?p ?o }}" if graph
+                 else "GRAPH ?g { ?s ?p ?o }")
+        res = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
+        assert isinstance(res, GraphResult)
+        yield from res.triples
