@@ -38,6 +38,7 @@ test: lint typecheck pytest
 
 bench: setup
 	$(PY) bench/bench_store.py
+	$(PY) bench/bench_server.py
 
 clean:
 	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache

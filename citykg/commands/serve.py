@@ -1,0 +1,166 @@
+"""``citykg serve``: the built graph as a read-only SPARQL endpoint with Linked Data pages."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return parse
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``citykg serve``."""
+    s = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the graph: SPARQL endpoint, entity pages, VoID, dumps (read-only)",
+        description="Build the graph (or load a dump) and serve it read-only over HTTP: the "
+        "SPARQL 1.1 Protocol at /sparql, dereferenceable IRIs at /id/..., HTML "
+        "pages, the ontology, VoID and dumps. See docs/serving.md.",
+    )
+    s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="public URL of the server (default http://HOST:PORT); its path, if any, "
+        "prefixes every route",
+    )
+    s.add_argument(
+        "--from-dump",
+        type=Path,
+        metavar="FILE",
+        help="serve this N-Quads dump instead of building the graph",
+    )
+    s.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=None,
+        metavar="SECONDS",
+        help="time limit of one query (default: query_timeout setting, 30)",
+    )
+    s.add_argument(
+        "--max-rows",
+        type=_positive(int),
+        default=10_000,
+        metavar="N",
+        help="results are cut at N rows or triples (default 10,000)",
+    )
+    s.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=2,
+        metavar="N",
+        help="query worker processes (default 2)",
+    )
+    s.add_argument(
+        "--queue",
+        type=int,
+        default=8,
+        metavar="N",
+        help="requests that may wait for a worker before 503 (default 8)",
+    )
+    s.add_argument(
+        "--max-query-length",
+        type=_positive(int),
+        default=20_000,
+        metavar="CHARS",
+        help="longest query text accepted (default 20,000)",
+    )
+    s.add_argument(
+        "--max-body",
+        type=_positive(int),
+        default=256 * 1024,
+        metavar="BYTES",
+        help="largest request body accepted (default 262,144)",
+    )
+    s.add_argument(
+        "--max-nesting",
+        type=_positive(int),
+        default=40,
+        metavar="N",
+        help="deepest bracket nesting accepted in a query (default 40)",
+    )
+    s.add_argument(
+        "--allow-service",
+        action="append",
+        default=[],
+        metavar="IRI",
+        help="a SERVICE endpoint queries may call (repeatable; default: none)",
+    )
+    s.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
+    """Build or load the graph, then serve it until interrupted."""
+    from ..api import KnowledgeGraph
+    from ..config import load_settings
+    from ..errors import SourceNotFoundError
+    from ..server.app import ServerConfig, serve
+    from ..server.workers import Limits
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = load_settings(
+        args.config,
+        extra_data=args.data or [],
+        extra_queries=args.queries or [],
+        store_path=args.store,
+        reasoning=False if args.no_reasoning else None,
+    )
+    kg = KnowledgeGraph(settings)
+    t0 = time.perf_counter()
+    source: Any
+    if args.from_dump is not None:
+        if not args.from_dump.is_file():
+            raise SourceNotFoundError(f"{args.from_dump}: no such dump")
+        source = args.from_dump
+    else:
+        kg.build(progress=ui.progress)
+        ui.close()
+        source = kg.store.ox  # type: ignore[attr-defined]
+    ui.detail(f"graph ready in {time.perf_counter() - t0:.1f} s")
+    limits = Limits(
+        timeout=args.timeout or settings.query_timeout,
+        max_rows=args.max_rows,
+        max_query_chars=args.max_query_length,
+        max_nesting=args.max_nesting,
+        workers=args.workers,
+        queue=max(0, args.queue),
+        allowed_services=frozenset(args.allow_service),
+    )
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        base_url=args.base_url,
+        limits=limits,
+        max_body=args.max_body,
+    )
+
+    def ready(url: str) -> None:
+        ui.say(
+            f"citykg serve: {url}/ (SPARQL at {url}/sparql; pid {os.getpid()}); "
+            f"{limits.workers} workers, {limits.timeout:g} s per query; Ctrl-C stops"
+        )
+
+    serve(source, kg.library, config, on_ready=ready)
+    return 0

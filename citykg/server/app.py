@@ -1,0 +1,918 @@
+"""The citykg web application: SPARQL 1.1 Protocol (query), Linked Data pages, VoID, dumps.
+
+:func:`prepare` publishes a built graph as a read-only snapshot and starts the
+query workers; :func:`create_app` makes the Starlette application around it;
+:func:`serve` runs it with uvicorn until interrupted. The graph is never
+written to: the snapshot is opened read-only, and updates are refused before
+any engine sees them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import urllib.parse
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from ..errors import (
+    CitykgError,
+    ForbiddenQueryError,
+    QueryError,
+    QueryParameterError,
+    UnknownQueryError,
+)
+from ..namespaces import CKG, GRAPH_NAMES, RDF, VOID, graph_iri
+from . import pages
+from .negotiation import best_match, parse_accept_language, prefers_html
+from .workers import (
+    RDF_TYPES,
+    RESULT_TYPES,
+    Answer,
+    Job,
+    Limits,
+    PoolBusy,
+    QueryTimeout,
+    QueryTooLarge,
+    WorkerFailed,
+    WorkerPool,
+    inspect_query,
+    publish_snapshot,
+)
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from ..queries import StoredQuery
+
+log = logging.getLogger("citykg.server")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Short names accepted by the ``format`` parameter.
+FORMAT_NAMES: dict[str, str] = {
+    "json": "application/sparql-results+json",
+    "srj": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "srx": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ttl": "text/turtle",
+    "ntriples": "application/n-triples",
+    "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+    "rdf": "application/rdf+xml",
+    "jsonld": "application/ld+json",
+    "json-ld": "application/ld+json",
+}
+TEXT_TYPES = (
+    "text/",
+    "application/sparql-results",
+    "application/n-triples",
+    "application/ld+json",
+    "application/rdf+xml",
+    "application/json",
+)
+TRUNCATED_HEADER = "X-Citykg-Truncated"
+#: The dumps the server offers, written on first request.
+DUMPS: dict[str, ox.RdfFormat] = {
+    "citykg.nq": ox.RdfFormat.N_QUADS,
+    "citykg.trig": ox.RdfFormat.TRIG,
+}
+_PATHLIKE = re.compile(r"(?<![\w:/.])(?:/[\w.\-~]+){2,}/?")
+
+
+class HTTPProblem(Exception):
+    """An error answer: a status, a message for the client and optional headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def client_message(text: str) -> str:
+    """An error message fit for a client: no file paths, one paragraph, bounded length.
+
+    >>> client_message("query 'x' (/work/main/queries/x.rq): bad")
+    "query 'x' (…): bad"
+    """
+    text = _PATHLIKE.sub("…", text)
+    text = text.replace("Traceback", "trace")
+    return text if len(text) <= 2000 else text[:2000] + "…"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How the server listens and what it accepts."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    max_body: int = 256 * 1024
+    cors_origins: tuple[str, ...] = ("*",)
+    retry_after: int = 5
+
+    @property
+    def public_base(self) -> str:
+        """The public URL of the server, without a trailing slash."""
+        base = self.base_url or f"http://{self.host}:{self.port}"
+        return base.rstrip("/")
+
+    @property
+    def base_path(self) -> str:
+        """The path part of the public URL ('' at the root)."""
+        return urllib.parse.urlsplit(self.public_base).path.rstrip("/")
+
+
+@dataclass
+class Site:
+    """What the application serves: the read-only store, the workers, the queries, the dumps."""
+
+    config: ServerConfig
+    store: ox.Store
+    pool: WorkerPool
+    library: Any
+    folder: Path
+    class_counts: dict[str, int]
+    graph_sizes: dict[str, int]
+    owns_folder: bool = True
+    dumps: dict[str, ox.RdfFormat] = field(default_factory=lambda: dict(DUMPS))
+    _dump_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def dump_path(self, name: str) -> Path:
+        """The dump file ``name``, written from the snapshot on first use."""
+        path = self.folder / "dumps" / name
+        with self._dump_lock:
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                part = path.with_suffix(".part")
+                self.store.dump(output=str(part), format=self.dumps[name])
+                part.replace(path)
+        return path
+
+    def close(self) -> None:
+        """Stop the workers and remove the snapshot."""
+        self.pool.close()
+        if self.owns_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def prepare(
+    source: ox.Store | Path, library: Any, config: ServerConfig, folder: Path | None = None
+) -> Site:
+    """Publish a graph (a store, or an N-Quads dump) as a read-only snapshot; start the workers.
+
+    The N-Quads the snapshot is loaded from is kept as the served ``citykg.nq`` dump.
+    """
+    own = folder is None
+    work = Path(tempfile.mkdtemp(prefix="citykg-serve-")) if folder is None else folder
+    try:
+        (work / "dumps").mkdir(parents=True, exist_ok=True)
+        if isinstance(source, Path):
+            nquads = work / "dumps" / "citykg.nq"
+            shutil.copyfile(source, nquads)
+        else:
+            nquads = work / "dumps" / "citykg.nq"
+            source.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
+        path = publish_snapshot(nquads, work)
+        store = ox.Store.read_only(str(path))
+        counts, sizes = class_counts(store), graph_sizes(store)
+        pool = WorkerPool(path, config.limits)
+    except BaseException:
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Site(config, store, pool, library, work, counts, sizes, owns_folder=own)
+
+
+def class_counts(store: ox.Store) -> dict[str, int]:
+    """Instances per ``ckg:`` class outside the ontology graph, largest first."""
+    res = store.query(
+        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
+        f"FILTER(STRSTARTS(STR(?c), '{CKG}')) FILTER(?g != <{graph_iri('ontology')}>) }} "
+        "GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    assert isinstance(res, ox.QuerySolutions)
+    out: dict[str, int] = {}
+    for sol in res:
+        c, n = sol["c"], sol["n"]
+        if isinstance(c, ox.NamedNode) and isinstance(n, ox.Literal):
+            out[c.value[len(str(CKG)) :]] = int(n.value)
+    return out
+
+
+def graph_sizes(store: ox.Store) -> dict[str, int]:
+    """Triples per named graph, by short name."""
+    sizes = dict.fromkeys(GRAPH_NAMES, 0)
+    res = store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(res, ox.QuerySolutions)
+    prefix = str(graph_iri(""))
+    for sol in res:
+        g, n = sol["g"], sol["n"]
+        if isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal):
+            sizes[g.value.removeprefix(prefix)] = int(n.value)
+    return sizes
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _templates() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("citykg.server", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["world_svg_point"] = pages.world_svg_point
+    return env
+
+
+def _langs(request: Request) -> list[str]:
+    chosen = request.query_params.get("lang")
+    langs = parse_accept_language(request.headers.get("accept-language"))
+    return ([chosen.lower()] if chosen else []) + langs
+
+
+def _is_text(media_type: str) -> bool:
+    return media_type.startswith(TEXT_TYPES)
+
+
+def _content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8" if _is_text(media_type) else media_type
+
+
+def _parse_qs(raw: str) -> list[tuple[str, str]]:
+    try:
+        return urllib.parse.parse_qsl(
+            raw, keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        raise HTTPProblem(400, "the request parameters are not valid UTF-8") from None
+    except ValueError as e:
+        raise HTTPProblem(400, f"the request parameters are malformed: {e}") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise HTTPProblem(413, f"the request body is larger than {limit:,} bytes")
+        except ValueError:
+            raise HTTPProblem(400, "Content-Length is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPProblem(413, f"the request body is larger than {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _one(params: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in params if k == name]
+    if len(values) > 1:
+        raise HTTPProblem(400, f"the request has {len(values)} '{name}' parameters; give one")
+    return values[0] if values else None
+
+
+def _choose_type(form: str, fmt: str | None, accept: str | None) -> str:
+    offered = list(RDF_TYPES) if form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
+    if fmt:
+        media = FORMAT_NAMES.get(fmt.lower(), fmt.lower())
+        if media not in offered:
+            raise HTTPProblem(
+                400, f"format '{fmt}' does not fit a {form} query; use one of: {', '.join(offered)}"
+            )
+        return media
+    chosen = best_match(accept, offered)
+    if chosen is None:
+        raise HTTPProblem(
+            406,
+            f"none of the accepted types fits a {form} query; "
+            f"this server gives: {', '.join(offered)}",
+        )
+    return chosen
+
+
+# --- the application --------------------------------------------------------
+
+
+def create_app(site: Site) -> Starlette:
+    """The Starlette application serving ``site``."""
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import (
+        FileResponse,
+        HTMLResponse,
+        JSONResponse,
+        PlainTextResponse,
+        RedirectResponse,
+        Response,
+    )
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    env = _templates()
+    config = site.config
+    base = config.base_path
+    store = site.store
+
+    def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+        langs = _langs(request)
+        body = env.get_template(template).render(base=base, lang=(langs or ["en"])[0], **ctx)
+        return HTMLResponse(body, status_code=status, headers={"Vary": "Accept, Accept-Language"})
+
+    def problem(
+        request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        message = client_message(message)
+        if prefers_html(
+            request.headers.get("accept"), ["text/plain"]
+        ) and not request.url.path.startswith(base + "/sparql"):
+            body = env.get_template("error.html").render(
+                base=base, lang="en", status=status, message=message, title=f"Error {status}"
+            )
+            return HTMLResponse(body, status_code=status, headers=headers)
+        return PlainTextResponse(message + "\n", status_code=status, headers=headers)
+
+    def error_status(e: Exception) -> tuple[int, str, dict[str, str]]:
+        if isinstance(e, HTTPProblem):
+            return e.status, e.message, e.headers
+        if isinstance(e, PoolBusy):
+            return 503, str(e), {"Retry-After": str(config.retry_after)}
+        if isinstance(e, QueryTimeout):
+            return 503, str(e), {}
+        if isinstance(e, QueryTooLarge):
+            return 413, str(e), {}
+        if isinstance(e, UnknownQueryError):
+            return 404, str(e), {}
+        if isinstance(e, QueryParameterError | ForbiddenQueryError | QueryError):
+            return 400, str(e), {}
+        if isinstance(e, WorkerFailed):
+            return 500, str(e), {}
+        return 500, "internal error: the server failed; the error is logged", {}
+
+    async def run_query(
+        text: str,
+        media: str,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        job = Job(
+            text,
+            media,
+            tuple(default_graphs) if default_graphs is not None else None,
+            tuple(named_graphs) if named_graphs is not None else None,
+            max_rows=config.limits.max_rows,
+        )
+        answer = await site.pool.run(job)
+        if not answer.ok:
+            if answer.client_error:
+                raise HTTPProblem(400, answer.error)
+            log.error("query failed on the server: %s", answer.error)
+            raise HTTPProblem(500, "the query failed on the server; the error is logged")
+        return answer
+
+    def answer_response(answer: Answer) -> Response:
+        headers = {"Vary": "Accept", "X-Citykg-Rows": str(answer.count)}
+        if answer.truncated:
+            headers[TRUNCATED_HEADER] = f"true; the result was cut at {answer.count} rows"
+        return Response(answer.body, media_type=_content_type(answer.media_type), headers=headers)
+
+    # --- SPARQL protocol --------------------------------------------------
+
+    async def sparql(request: Request) -> Response:
+        url_params = _parse_qs(request.url.query)
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "")
+            media, _, rest = ctype.partition(";")
+            media = media.strip().lower()
+            charset = re.search(r"charset\s*=\s*\"?([\w\-]+)", rest, re.IGNORECASE)
+            if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+                raise HTTPProblem(400, f"charset {charset.group(1)} is not supported; send UTF-8")
+            if media == "application/sparql-update":
+                raise HTTPProblem(403, "this endpoint is read-only: SPARQL updates are refused")
+            body = await _read_body(request, config.max_body)
+            try:
+                text_body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HTTPProblem(400, "the request body is not valid UTF-8") from None
+            if media == "application/x-www-form-urlencoded":
+                params = _parse_qs(text_body) + [p for p in url_params if p[0] != "query"]
+                if any(k == "query" for k, _ in url_params):
+                    raise HTTPProblem(400, "give the query in the body or in the URL, not both")
+            elif media == "application/sparql-query":
+                if any(k == "query" for k, _ in url_params):
+                    raise HTTPProblem(
+                        400,
+                        "a 'query' parameter is not allowed with "
+                        "application/sparql-query: the body is the query",
+                    )
+                params = [*url_params, ("query", text_body)]
+            else:
+                raise HTTPProblem(
+                    400,
+                    f"unsupported media type '{media or '(none)'}': send "
+                    "application/x-www-form-urlencoded or application/sparql-query",
+                )
+        else:
+            params = url_params
+        if _one(params, "update") is not None:
+            raise HTTPProblem(403, "this endpoint is read-only: SPARQL updates are refused")
+        text = _one(params, "query")
+        if text is None:
+            return service_description(request)
+        if not text.strip():
+            raise HTTPProblem(400, "the query is empty")
+        form = inspect_query(text, config.limits)
+        media = _choose_type(form, _one(params, "format"), request.headers.get("accept"))
+        dflt = [v for k, v in params if k == "default-graph-uri"]
+        named = [v for k, v in params if k == "named-graph-uri"]
+        for iri in dflt + named:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$", iri):
+                raise HTTPProblem(400, f"not an IRI: {iri!r}")
+        given = bool(dflt or named)
+        answer = await run_query(text, media, dflt if given else None, named if given else None)
+        return answer_response(answer)
+
+    def service_description(request: Request) -> Response:
+        offered = list(RDF_TYPES)
+        if prefers_html(request.headers.get("accept"), offered):
+            return query_page(request)
+        media = best_match(request.headers.get("accept"), offered) or "text/turtle"
+        endpoint = config.public_base + "/sparql"
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        fmts = "http://www.w3.org/ns/formats/"
+        s = ox.NamedNode(endpoint + "#service")
+        t = [
+            ox.Triple(s, ox.NamedNode(str(RDF.type)), ox.NamedNode(sd + "Service")),
+            ox.Triple(s, ox.NamedNode(sd + "endpoint"), ox.NamedNode(endpoint)),
+            ox.Triple(
+                s, ox.NamedNode(sd + "supportedLanguage"), ox.NamedNode(sd + "SPARQL11Query")
+            ),
+            ox.Triple(s, ox.NamedNode(sd + "feature"), ox.NamedNode(sd + "UnionDefaultGraph")),
+        ]
+        for f in (
+            "SPARQL_Results_JSON",
+            "SPARQL_Results_XML",
+            "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV",
+            "Turtle",
+            "N-Triples",
+            "RDF_XML",
+            "JSON-LD",
+        ):
+            t.append(ox.Triple(s, ox.NamedNode(sd + "resultFormat"), ox.NamedNode(fmts + f)))
+        ds = ox.BlankNode("dataset")
+        t += [
+            ox.Triple(s, ox.NamedNode(sd + "defaultDataset"), ds),
+            ox.Triple(ds, ox.NamedNode(str(RDF.type)), ox.NamedNode(sd + "Dataset")),
+        ]
+        for name in GRAPH_NAMES:
+            g = ox.BlankNode(f"graph-{name}")
+            t += [
+                ox.Triple(ds, ox.NamedNode(sd + "namedGraph"), g),
+                ox.Triple(g, ox.NamedNode(sd + "name"), ox.NamedNode(str(graph_iri(name)))),
+            ]
+        body = pages.serialize_triples(t, RDF_TYPES[media])
+        return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
+
+    # --- pages ------------------------------------------------------------
+
+    def query_page(request: Request) -> Response:
+        example = (
+            "PREFIX ckg: <https://w3id.org/citykg/ontology#>\n"
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            "SELECT ?network ?label WHERE {\n  ?network a ckg:Network ; rdfs:label ?label .\n"
+            '  FILTER(LANG(?label) = "en")\n}\nORDER BY ?label\nLIMIT 100'
+        )
+        return render(
+            request, "query.html", title="SPARQL query", example=example, limits=config.limits
+        )
+
+    async def home(request: Request) -> Response:
+        queries = list(site.library)
+        return render(
+            request,
+            "home.html",
+            title="citykg",
+            counts=site.class_counts,
+            sizes=site.graph_sizes,
+            queries=queries,
+            dumps=sorted(site.dumps),
+            public_base=config.public_base,
+        )
+
+    async def class_page(request: Request) -> Response:
+        import anyio.to_thread
+
+        name = request.path_params["name"]
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", name):
+            raise HTTPProblem(404, "no such class")
+        langs = _langs(request)
+
+        def read() -> tuple[list[pages.Link], bool]:
+            out: list[pages.Link] = []
+            seen: set[str] = set()
+            cut = False
+            for q in store.quads_for_pattern(
+                None, pages.RDF_TYPE, ox.NamedNode(str(CKG[name])), None
+            ):
+                if not isinstance(q.subject, ox.NamedNode) or q.subject.value in seen:
+                    continue
+                if len(out) >= 1000:
+                    cut = True
+                    break
+                seen.add(q.subject.value)
+                out.append(pages.term_link(store, q.subject, langs, base))
+            return sorted(out, key=lambda link: link.text.lower()), cut
+
+        items, cut = await anyio.to_thread.run_sync(read)
+        if not items:
+            raise HTTPProblem(404, f"no instances of ckg:{name}")
+        return render(
+            request, "class.html", title=f"ckg:{name}", name=name, items=items, truncated=cut
+        )
+
+    async def dereference(request: Request) -> Response:
+        key = request.path_params["key"]
+        iri = pages.ID_BASE + key
+        data_types = [v[0] for v in pages.DATA_SUFFIXES.values()]
+        accept = request.headers.get("accept")
+        if prefers_html(accept, data_types):
+            target = f"/page/{key}"
+        else:
+            media = best_match(accept, data_types)
+            if media is None:
+                raise HTTPProblem(406, "this resource is given as HTML, " + ", ".join(data_types))
+            suffix = next(s for s, v in pages.DATA_SUFFIXES.items() if v[0] == media)
+            target = f"/data/{key}.{suffix}"
+        if not pages.exists(store, iri):
+            raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
+        return RedirectResponse(
+            config.public_base + target, status_code=303, headers={"Vary": "Accept"}
+        )
+
+    async def entity_page(request: Request) -> Response:
+        import anyio.to_thread
+
+        key = request.path_params["key"]
+        iri = pages.ID_BASE + key
+        langs = _langs(request)
+        if not pages.exists(store, iri):
+            raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
+        view = await anyio.to_thread.run_sync(pages.entity_view, store, iri, langs, base)
+        return render(
+            request, "entity.html", title=view.label, e=view, suffixes=list(pages.DATA_SUFFIXES)
+        )
+
+    async def entity_data(request: Request) -> Response:
+        import anyio.to_thread
+
+        key, _, suffix = request.path_params["key"].rpartition(".")
+        if suffix not in pages.DATA_SUFFIXES or not key:
+            raise HTTPProblem(404, "ask for .ttl, .jsonld, .nt or .rdf")
+        iri = pages.ID_BASE + key
+        if not pages.exists(store, iri):
+            raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
+        media, rdf_format = pages.DATA_SUFFIXES[suffix]
+        triples = await anyio.to_thread.run_sync(pages.describe, store, iri)
+        body = pages.serialize_triples(triples, rdf_format)
+        return Response(
+            body, media_type=_content_type(media), headers={"Link": f'<{iri}>; rel="describes"'}
+        )
+
+    def _ontology_triples() -> list[ox.Triple]:
+        node = ox.NamedNode(str(graph_iri("ontology")))
+        return [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(None, None, None, node)
+        ]
+
+    async def ontology(request: Request) -> Response:
+        import anyio.to_thread
+
+        offered = [v[0] for v in pages.DATA_SUFFIXES.values()]
+        accept = request.headers.get("accept")
+        if prefers_html(accept, offered):
+            terms = await anyio.to_thread.run_sync(
+                pages.ontology_terms, store, _langs(request), base
+            )
+            return render(
+                request, "ontology.html", title="citykg ontology", terms=terms, ns=pages.ONTOLOGY_NS
+            )
+        media = best_match(accept, offered)
+        if media is None:
+            raise HTTPProblem(406, "the ontology is given as HTML, " + ", ".join(offered))
+        return ontology_as(media)
+
+    def ontology_as(media: str) -> Response:
+        suffix = next(s for s, v in pages.DATA_SUFFIXES.items() if v[0] == media)
+        body = pages.serialize_triples(_ontology_triples(), pages.DATA_SUFFIXES[suffix][1])
+        return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
+
+    async def ontology_file(request: Request) -> Response:
+        suffix = request.path_params["suffix"]
+        if suffix not in pages.DATA_SUFFIXES:
+            raise HTTPProblem(404, "ask for .ttl, .jsonld, .nt or .rdf")
+        return ontology_as(pages.DATA_SUFFIXES[suffix][0])
+
+    async def void(request: Request) -> Response:
+        offered = [v[0] for v in pages.DATA_SUFFIXES.values()]
+        media = best_match(request.headers.get("accept"), offered) or "text/turtle"
+        triples = void_triples(site)
+        suffix = next(s for s, v in pages.DATA_SUFFIXES.items() if v[0] == media)
+        body = pages.serialize_triples(triples, pages.DATA_SUFFIXES[suffix][1])
+        return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
+
+    async def dump(request: Request) -> Response:
+        name = request.path_params["name"]
+        import anyio.to_thread
+
+        if name not in site.dumps:
+            raise HTTPProblem(404, "no such dump")
+        path = await anyio.to_thread.run_sync(site.dump_path, name)
+        media = "application/n-quads" if name.endswith(".nq") else "application/trig"
+        return FileResponse(path, media_type=media, filename=name)
+
+    async def stored_query(request: Request) -> Response:
+        name = request.path_params["name"]
+        q: StoredQuery = site.library.get(name)
+        if q.needs_network:
+            raise HTTPProblem(
+                403,
+                f"query '{q.name}' is tagged 'network': it calls a remote "
+                "service, and this server never fetches remote data",
+            )
+        raw = _parse_qs(request.url.query)
+        fmt = _one(raw, "format")
+        values = {k: v for k, v in raw if k not in ("format", "lang") and v != ""}
+        text = q.bind(values)
+        form = inspect_query(text, config.limits)
+        html = fmt in (None, "html") and prefers_html(
+            request.headers.get("accept"), list(RESULT_TYPES) + list(RDF_TYPES)
+        )
+        if not html:
+            media = _choose_type(form, fmt, request.headers.get("accept"))
+            return answer_response(await run_query(text, media))
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            answer = await run_query(text, "text/turtle")
+            return render(
+                request,
+                "results.html",
+                title=q.summary or q.name,
+                q=q,
+                values=values,
+                vars=[],
+                rows=[],
+                graph=answer.body.decode("utf-8"),
+                answer=answer,
+                boolean=None,
+            )
+        answer = await run_query(text, "application/sparql-results+json")
+        doc = json.loads(answer.body)
+        boolean = doc.get("boolean")
+        names = doc.get("head", {}).get("vars", [])
+        rows = []
+        for b in doc.get("results", {}).get("bindings", []):
+            row = []
+            for v in names:
+                cell = b.get(v)
+                if cell is None:
+                    row.append(pages.Link(""))
+                elif cell["type"] == "uri":
+                    local = pages.local_path(cell["value"])
+                    row.append(
+                        pages.Link(
+                            cell["value"],
+                            base + local if local else cell["value"],
+                            iri=cell["value"],
+                        )
+                    )
+                else:
+                    row.append(pages.Link(cell["value"], None, cell.get("xml:lang", "")))
+            rows.append(row)
+        return render(
+            request,
+            "results.html",
+            title=q.summary or q.name,
+            q=q,
+            values=values,
+            vars=names,
+            rows=rows,
+            graph=None,
+            answer=answer,
+            boolean=boolean,
+        )
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "pending": site.pool.pending,
+                "workers": len(site.pool.workers),
+                "restarts": sum(w.restarts for w in site.pool.workers),
+            }
+        )
+
+    # --- errors -----------------------------------------------------------
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        status, message, headers = error_status(exc)
+        if status >= 500:
+            log.error(
+                "%s %s -> %d: %s",
+                request.method,
+                request.url.path,
+                status,
+                exc,
+                exc_info=not isinstance(exc, CitykgError | HTTPProblem),
+            )
+        else:
+            log.info("%s %s -> %d: %s", request.method, request.url.path, status, message)
+        return problem(request, status, message, headers)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        msg = {404: "not found", 405: "method not allowed: use GET or POST"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return problem(request, exc.status_code, msg, dict(exc.headers or {}))
+
+    routes = [
+        Route("/", home),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/query", lambda r: query_page(r)),
+        Route("/queries/{name:path}", stored_query),
+        Route("/class/{name}", class_page),
+        Route("/id/{key:path}", dereference),
+        Route("/page/{key:path}", entity_page),
+        Route("/data/{key:path}", entity_data),
+        Route("/ontology", ontology),
+        Route("/ontology.{suffix}", ontology_file),
+        Route("/.well-known/void", void),
+        Route("/dumps/{name}", dump),
+        Route("/healthz", health),
+        Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
+    ]
+    if base:
+        routes = [Mount(base, routes=routes)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Accept", "Content-Type", "Accept-Language"],
+            expose_headers=[TRUNCATED_HEADER, "X-Citykg-Rows", "Retry-After"],
+            max_age=3600,
+        ),
+    ]
+    handlers: dict[Any, Any] = {
+        Exception: on_problem,
+        HTTPProblem: on_problem,
+        CitykgError: on_problem,
+        HTTPException: on_http,
+    }
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, debug=False)
+
+
+class SecurityHeaders:
+    """Adds headers that keep browsers safe: no sniffing, no framing, a strict CSP."""
+
+    CSP = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy", self.CSP.encode()),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                headers += [(k, v) for k, v in extra if k not in names]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+def void_triples(site: Site) -> list[ox.Triple]:
+    """A VoID description of the served dataset: sizes, class partitions, endpoint, dumps."""
+    base = site.config.public_base
+    ds = ox.NamedNode("https://w3id.org/citykg/id/dataset/citykg")
+    v = str(VOID)
+    dct = "http://purl.org/dc/terms/"
+    xsd_int = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    t = [
+        ox.Triple(ds, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
+        ox.Triple(
+            ds,
+            ox.NamedNode(dct + "title"),
+            ox.Literal("citykg: a knowledge graph of city diplomacy", language="en"),
+        ),
+        ox.Triple(ds, ox.NamedNode(v + "sparqlEndpoint"), ox.NamedNode(base + "/sparql")),
+        ox.Triple(ds, ox.NamedNode(v + "uriSpace"), ox.Literal(pages.ID_BASE)),
+        ox.Triple(ds, ox.NamedNode(v + "vocabulary"), ox.NamedNode(pages.ONTOLOGY_NS)),
+        ox.Triple(
+            ds,
+            ox.NamedNode(v + "triples"),
+            ox.Literal(str(sum(site.graph_sizes.values())), datatype=xsd_int),
+        ),
+        ox.Triple(ds, ox.NamedNode(v + "rootResource"), ox.NamedNode(base + "/")),
+    ]
+    for name in sorted(site.dumps):
+        t.append(ox.Triple(ds, ox.NamedNode(v + "dataDump"), ox.NamedNode(f"{base}/dumps/{name}")))
+    for name, n in sorted(site.graph_sizes.items()):
+        g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
+        t += [
+            ox.Triple(ds, ox.NamedNode(v + "subset"), g),
+            ox.Triple(g, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
+            ox.Triple(
+                g,
+                ox.NamedNode("http://www.w3.org/ns/sparql-service-description#name"),
+                ox.NamedNode(str(graph_iri(name))),
+            ),
+            ox.Triple(g, ox.NamedNode(v + "triples"), ox.Literal(str(n), datatype=xsd_int)),
+        ]
+    for cls, n in sorted(site.class_counts.items()):
+        part = ox.BlankNode(f"class-{cls}")
+        t += [
+            ox.Triple(ds, ox.NamedNode(v + "classPartition"), part),
+            ox.Triple(part, ox.NamedNode(v + "class"), ox.NamedNode(str(CKG[cls]))),
+            ox.Triple(part, ox.NamedNode(v + "entities"), ox.Literal(str(n), datatype=xsd_int)),
+        ]
+    return t
+
+
+def serve(
+    source: ox.Store | Path,
+    library: Any,
+    config: ServerConfig,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve a graph (a built store or an N-Quads dump) until interrupted; clean up after."""
+    import uvicorn
+
+    site = prepare(source, library, config)
+    try:
+        app = create_app(site)
+        if on_ready is not None:
+            on_ready(config.public_base)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=config.host,
+                port=config.port,
+                log_level="info",
+                access_log=False,
+                server_header=False,
+                proxy_headers=False,
+                timeout_keep_alive=5,
+                limit_concurrency=max(64, 4 * (config.limits.workers + config.limits.queue)),
+                h11_max_incomplete_event_size=64 * 1024,
+            )
+        )
+        server.run()
+    finally:
+        site.close()

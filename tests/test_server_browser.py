@@ -1,0 +1,85 @@
+"""``citykg serve`` in headless Chromium: home page → entity page → stored query result.
+
+Uses Debian's ``chromium`` (``/usr/bin/chromium``) through the ``playwright``
+package; never lets Playwright download a browser. Saves screenshots to
+``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from server_fixtures import Server, dump_for_tests, running_server
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-browser")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_home_to_entity_to_stored_query(server: Server, browser: object) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    offsite: list[str] = []
+    page.on("request", lambda r: offsite.append(r.url) if not r.url.startswith(server.url) else None)
+
+    page.goto(server.url + "/")
+    assert page.title().startswith("citykg")
+    page.click('a.class-link[href="/class/Network"]')
+    page.wait_for_url("**/class/Network")
+    page.click('a.entity-link[href="/page/network/c40"]')
+    page.wait_for_url("**/page/network/c40")
+    assert "C40" in page.inner_text("h1#label")
+    assert page.locator("ul.citations li").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "server-entity-page.png"), full_page=True)
+
+    page.goto(server.url + "/")
+    form = page.locator('form[action="/queries/networks/members-of-network"]')
+    form.locator('input[name="network"]').fill("https://w3id.org/citykg/id/network/c40")
+    form.locator('button[type="submit"]').click()
+    page.wait_for_url("**/queries/networks/members-of-network?**")
+    page.wait_for_selector("table.results")
+    assert "result" in page.inner_text("#result-count")
+    page.screenshot(path=str(ARTIFACTS / "server-stored-query.png"), full_page=True)
+    assert (ARTIFACTS / "server-stored-query.png").stat().st_size > 1000
+    assert failed == [] and offsite == []
+    page.close()
+
+
+def test_query_page_runs_a_query_and_shows_a_table(server: Server, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(server.url + "/query")
+    page.click("#run-query")
+    page.wait_for_selector("#query-results table.results tbody tr")
+    assert page.locator("#query-results table.results tbody tr").count() > 0
+    assert "rows in" in page.inner_text("#query-status")
+    page.fill("#query-text", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }")
+    page.click("#run-query")
+    page.wait_for_function("document.getElementById('query-status').textContent.includes('400')")
+    page.screenshot(path=str(ARTIFACTS / "server-query-page.png"), full_page=True)
+    page.close()
+
