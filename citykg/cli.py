@@ -177,11 +177,27 @@ def _render(result: Any, fmt: str) -> str:
 
 def cmd_query(args: argparse.Namespace, ui: UI) -> int:
     if args.list or not args.name:
+        if args.format == "markdown":
+            from .querydocs import query_docs
+
+            _emit(query_docs(_kg(args, ui)), args.output)
+            return 0
         kg = _kg(args, ui, build=False)
         _emit(render_query_list(kg.library, args.format), args.output)
         return 0
     params = _params(args.param)
-    kg = _kg(args, ui, build=not args.explain)
+    kg = _kg(args, ui, build=False)
+    stored = kg.stored_query(args.name)
+    if stored.needs_network and not args.online and not args.explain:
+        from .errors import NetworkRequiredError
+
+        raise NetworkRequiredError(
+            f"query '{stored.name}' is tagged 'network': it calls a remote SPARQL service "
+            "(Wikidata) and is refused offline; pass --online to run it")
+    stored.bind(params)  # fail on a bad parameter before building the graph
+    if not args.explain and kg.embedded:
+        kg.build(progress=ui.progress)
+        ui.close()
     if args.explain:
         _emit(kg.explain(args.name, **params), args.output)
         return 0

@@ -37,6 +37,8 @@ FORMATS_BY_SUFFIX: dict[str, ox.RdfFormat] = {
 
 # --- term conversion ------------------------------------------------------
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 
 def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
     """An rdflib term for an Oxigraph term (literals keep their lexical form)."""
@@ -47,6 +49,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Ter
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
     raise TypeError(f"unsupported term {term!r}")
 
@@ -243,6 +247,9 @@ class RemoteStore:
         sw = SPARQLWrapper(self.endpoint, agent=self.user_agent)
         sw.setMethod(POST)
         sw.setQuery(text)
+        # SPARQLWrapper guesses the query type with a regex that misreads words in
+        # comments ("movement" as MOVE); citykg's tokenizer knows better.
+        sw.queryType = query_form(text)
         sw.setTimeout(int(max(1, self.timeout)))
         sw.addCustomHttpHeader("Accept", accept)
         sw.setOnlyConneg(True)

@@ -10,13 +10,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", default=False,
+                     help="rewrite the golden result files of tests/queries (review the diff)")
 
 
 def free_port() -> int:
@@ -39,7 +44,7 @@ def oxigraph_bin() -> str:
 
 @contextlib.contextmanager
 def oxigraph_server(location: Path, files: list[Path] | None = None, *,
-                    read_only: bool = False) -> Iterator[str]:
+                    read_only: bool = False, extra_args: Sequence[str] = ()) -> Iterator[str]:
     """Start ``oxigraph serve`` on a free loopback port; yield its base URL.
 
     ``files`` are bulk-loaded first (N-Triples, N-Quads, Turtle, gzip allowed).
@@ -50,7 +55,7 @@ def oxigraph_server(location: Path, files: list[Path] | None = None, *,
                        check=True, capture_output=True)
     port = free_port()
     cmd = [exe, "serve-read-only" if read_only else "serve", "--location", str(location),
-           "--bind", f"127.0.0.1:{port}"]
+           "--bind", f"127.0.0.1:{port}", *extra_args]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

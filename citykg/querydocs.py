@@ -1,0 +1,65 @@
+"""Documentation of the stored queries: ``queries/README.md`` from their headers.
+
+Each query runs with its default parameters for an example table; where the
+shipped data has no row yet and a fixture graph is given, the example comes
+from the fixture and says so. Queries tagged ``network`` get no example.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .api import KnowledgeGraph
+from .queries import library_markdown
+from .resources import resource_root
+from .results import GraphResult, SelectResult
+
+ROWS = 5
+
+
+def questions_file() -> Path:
+    """``docs/competency-questions.md`` of the source checkout (absent from a wheel)."""
+    return resource_root() / "docs" / "competency-questions.md"
+
+
+def read_questions(path: Path | None = None) -> dict[int, str]:
+    """Competency questions by number, from a numbered Markdown list."""
+    path = path or questions_file()
+    if not path.is_file():
+        return {}
+    found = re.findall(r"^(\d+)\.\s+(.+)$", path.read_text(encoding="utf-8"), re.M)
+    return {int(n): text.strip() for n, text in found}
+
+
+def render(result: object, where: str) -> str:
+    """An example block for one result."""
+    if isinstance(result, SelectResult):
+        table = result.to_markdown(limit=ROWS).rstrip("\n")
+        return f"Example ({where}, default parameters, {len(result)} rows):\n\n{table}"
+    if isinstance(result, GraphResult):
+        nt = result.serialize("ntriples").splitlines()
+        shown = "\n".join(nt[:8]) + ("\n# ..." if len(nt) > 8 else "")
+        return f"Example ({where}, default parameters, {len(nt)} triples):\n\n```\n{shown}\n```"
+    return ""
+
+
+def examples(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> dict[str, str]:
+    """Rendered examples per query name."""
+    out = {}
+    for q in shipped.library:
+        if q.needs_network:
+            out[q.name] = "No example: the query needs the network (it is refused offline)."
+            continue
+        res = shipped.query(q.name)
+        where = "shipped data"
+        if len(res) == 0 and fixture is not None:  # type: ignore[arg-type]
+            res, where = fixture.query(q.name), "test fixture graph; no row on the shipped data yet"
+        out[q.name] = render(res, where)
+    return out
+
+
+def query_docs(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> str:
+    """The whole ``queries/README.md``."""
+    return library_markdown(shipped.library, examples(shipped, fixture),
+                            questions=read_questions())

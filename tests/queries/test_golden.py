@@ -1,0 +1,64 @@
+"""Every stored query against the fixture graph and the shipped graph, compared with its golden file.
+
+A query without a golden file fails. Regenerate on purpose with
+``pytest tests/queries --regen-golden`` and review the diff (see conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from goldenlib import HERE, golden_text
+
+from citykg.errors import NetworkRequiredError
+from citykg.queries import QueryLibrary
+from citykg.resources import resource_dir
+
+LIBRARY = QueryLibrary([resource_dir("queries")])
+NAMES = [q.name for q in LIBRARY]
+GRAPHS = ("fixture", "shipped")
+
+
+def _golden_base(name: str, graph: str) -> Path:
+    return HERE / f"{name}.{graph}"
+
+
+def _existing(base: Path) -> list[Path]:
+    return sorted(p for p in base.parent.glob(base.name + ".*") if p.suffix in (".csv", ".nt", ".txt"))
+
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("name", NAMES)
+def test_query_matches_golden(name: str, graph: str, request: pytest.FixtureRequest,
+                              regen_golden: bool) -> None:
+    kg = request.getfixturevalue("fixture_kg" if graph == "fixture" else "kg")
+    query = LIBRARY.get(name)
+    if query.needs_network:
+        with pytest.raises(NetworkRequiredError) as err:
+            kg.query(name)
+        suffix, text = ".txt", str(err.value) + "\n"
+    else:
+        suffix, text = golden_text(kg.query(name))
+    base = _golden_base(name, graph)
+    path = base.with_name(base.name + suffix)
+    if regen_golden:
+        for old in _existing(base):
+            old.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        return
+    if not path.exists():
+        pytest.fail(f"no golden file {path.relative_to(HERE.parent.parent)} for query '{name}' "
+                    f"on the {graph} graph: run `pytest tests/queries --regen-golden` and review it")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"query '{name}' on the {graph} graph differs from {path.name}; if the change is "
+        "intended, regenerate with --regen-golden and review the diff")
+
+
+def test_no_stale_golden_files() -> None:
+    """Every golden file belongs to a stored query (a renamed query leaves none behind)."""
+    expected = {str(_golden_base(n, g)) for n in NAMES for g in GRAPHS}
+    stale = [p for p in HERE.rglob("*.*.*")
+             if p.suffix in (".csv", ".nt", ".txt") and str(p.with_suffix("")) not in expected]
+    assert not stale, f"golden files of no stored query: {stale}"
