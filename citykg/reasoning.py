@@ -134,7 +134,7 @@ class Axioms:
     sub_prop: set[tuple[str, str]] = field(default_factory=set)
     inverse: set[tuple[str, str]] = field(default_factory=set)
     transitive: set[str] = field(default_factory=set)
-    chains: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    chains: list[tuple[str, tuple[tuple[str, bool], ...]]] = field(default_factory=list)
     domain: set[tuple[str, str]] = field(default_factory=set)
     range: set[tuple[str, str]] = field(default_factory=set)
     disjoint: set[tuple[str, str]] = field(default_factory=set)
@@ -252,9 +252,19 @@ def read_axioms(store: ox.Store, graphs: list[str] | None = None) -> Axioms:
         if isinstance(s, ox.NamedNode):
             ax.asymmetric.add(s.value)
     for s, o in r.pairs(str(OWL.propertyChainAxiom)):
-        steps = r.rdf_list(o)
-        if isinstance(s, ox.NamedNode) and steps and all(isinstance(x, ox.NamedNode) for x in steps):
-            ax.chains.append((s.value, tuple(x.value for x in steps)))  # type: ignore[union-attr]
+        steps: list[tuple[str, bool]] = []
+        for x in r.rdf_list(o):
+            if isinstance(x, ox.NamedNode):
+                steps.append((x.value, False))
+                continue
+            inv = r.objects(x, str(OWL.inverseOf)) if isinstance(x, ox.BlankNode) else []
+            if inv and isinstance(inv[0], ox.NamedNode):
+                steps.append((inv[0].value, True))
+            else:
+                steps = []
+                break
+        if isinstance(s, ox.NamedNode) and steps:
+            ax.chains.append((s.value, tuple(steps)))
     for s, o in r.pairs(str(RDFS.domain)):
         if isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode):
             ax.domain.add((s.value, o.value))
@@ -314,7 +324,10 @@ def compile_rules(ax: Axioms) -> list[tuple[str, str]]:
     for prop, steps in ax.chains:
         c = _Counter()
         nodes = ["?x"] + [c.var("n") for _ in steps[:-1]] + ["?z"]
-        body = " ".join(_t(nodes[i], f"<{s}>", nodes[i + 1], c) for i, s in enumerate(steps))
+        body = " ".join(
+            _t(nodes[i + 1], f"<{p}>", nodes[i], c) if inverse else _t(nodes[i], f"<{p}>", nodes[i + 1], c)
+            for i, (p, inverse) in enumerate(steps)
+        )
         rules.append((f"prp-spo2 {prop}", ins % (f"?x <{prop}> ?z", body, f"?x <{prop}> ?z")))
     dom = {(p, c) for p, c in ax.domain if c not in _SKIP_CLASSES}
     if dom:
