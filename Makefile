@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.citykg-installed
 
-.PHONY: setup run test lint typecheck pytest bench clean
+.PHONY: setup run test lint typecheck pytest bench docs clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,7 @@ run: setup
 	@echo "dumps written to dist/"
 
 lint: setup
+	$(VENV)/bin/citykg lint
 	$(VENV)/bin/ruff check citykg tests bench scripts
 	$(VENV)/bin/ruff format --check citykg
 
@@ -38,7 +39,13 @@ test: lint typecheck pytest
 
 bench: setup
 	$(PY) bench/bench_store.py
+	$(PY) bench/bench_reasoning.py
+	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_server.py
+	$(PY) bench/bench_linking.py
+
+docs: setup
+	$(VENV)/bin/citykg docs
 
 clean:
 	rm -rf dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,106 @@
+"""``citykg lint`` (check the ontology offline) and ``citykg docs`` (write its HTML documentation)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def cmd_lint(args: argparse.Namespace, ui: Any) -> int:
+    """Lint the ontology; problems to standard output, exit code 14 if there are any."""
+    from ..lint import LintSources, data_files, lint, load_checks, query_files
+
+    if args.list_checks:
+        sys.stdout.write("".join(f"{c.name:<20} {c.summary}\n" for c in load_checks()))
+        sys.stdout.write(
+            f"{'undeclared-term':<20} Every ckg: IRI used in the ontology, shapes, "
+            "data or queries is declared in the ontology\n"
+        )
+        sys.stdout.write(
+            f"{'version':<20} owl:versionInfo is the package version and "
+            "CHANGELOG.md has a heading for it\n"
+        )
+        return 0
+    sources = LintSources(ontology=list(args.file)) if args.file else LintSources.shipped()
+    for folder in args.data or []:
+        sources.data += data_files(folder)
+    for folder in args.queries or []:
+        sources.queries += query_files(folder)
+    report = lint(sources, changelog=args.changelog)
+    sys.stdout.write(report.to_text(Path.cwd()))
+    sys.stdout.flush()
+    for note in report.notes:
+        ui.say(f"note: {note}")
+    files = (
+        f"{len(sources.ontology)} ontology, {len(sources.shapes)} shapes, "
+        f"{len(sources.data)} data and {len(sources.queries)} query files"
+    )
+    if report.ok:
+        ui.say(f"lint: no problems ({len(report.checks)} checks on {files})")
+    report.raise_for_problems()
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace, ui: Any) -> int:
+    """Write the ontology's HTML documentation and class diagram."""
+    from ..docs import build_docs
+
+    result = build_docs(args.out, args.file or None)
+    ui.say(
+        f"wrote {result.index} ({result.classes} classes, {result.properties} properties, "
+        f"{result.concepts} concepts) and {result.diagram}"
+    )
+    return 0
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``lint`` and ``docs`` to the command line."""
+    s = sub.add_parser(
+        "lint",
+        parents=[common],
+        help="check the ontology offline (labels, definitions, declarations, header...)",
+        description="Check the ontology and every use of its terms (shapes, data, stored "
+        "queries): one line per problem, exit code 14 if any.",
+    )
+    s.add_argument(
+        "file",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="ontology files to lint instead of the shipped ontology (then only "
+        "--data and --queries are searched for uses of its terms)",
+    )
+    s.add_argument(
+        "--changelog",
+        type=Path,
+        metavar="FILE",
+        help="the changelog that must have a heading for the version "
+        "(default: CHANGELOG.md beside the sources)",
+    )
+    s.add_argument("--list-checks", action="store_true", help="list the checks and exit")
+    s.set_defaults(func=cmd_lint)
+
+    s = sub.add_parser(
+        "docs",
+        parents=[common],
+        help="write HTML documentation of the ontology (pyLODE) with a class diagram",
+        description="Write index.html (pyLODE) and class-hierarchy.svg for the ontology.",
+    )
+    s.add_argument(
+        "file",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="ontology files to document instead of the shipped ontology",
+    )
+    s.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=Path("dist/docs"),
+        metavar="DIR",
+        help="output folder (default: dist/docs)",
+    )
+    s.set_defaults(func=cmd_docs)

@@ -1,0 +1,89 @@
+"""``citykg lint``: each planted defect is found by its check; the shipped sources lint clean.
+
+Each ``tests/fixtures/lint/*.ttl`` is a tiny ontology (``clean.ttl``) with one
+defect planted; its ``# expect: CHECK TERM`` lines name every problem the lint
+must report for it, and no other problem may be reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from citykg.cli import main
+from citykg.errors import EXIT_CODES
+from citykg.lint import LintFailed, LintSources, lint, short
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lint"
+CASES = sorted(p for p in FIXTURES.glob("*.ttl") if p.name != "clean.ttl")
+
+
+def expected(path: Path) -> set[tuple[str, str]]:
+    """The ``(check, term)`` pairs a fixture's ``# expect:`` lines name."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {(w[2], w[3]) for w in (line.split() for line in lines) if w[:2] == ["#", "expect:"]}
+
+
+def lint_fixture(*ontology: Path, **kw: object) -> list[tuple[str, str]]:
+    report = lint(LintSources(list(ontology)), version="1.0.0",
+                  changelog=FIXTURES / "CHANGELOG.md", **kw)  # type: ignore[arg-type]
+    for p in report.problems:  # every problem points at a line of the fixture
+        assert p.path == str(ontology[0]) and p.line > 0, p
+    return [(p.check, short(p.term)) for p in report.problems]
+
+
+def test_the_clean_fixture_passes_every_check() -> None:
+    assert lint_fixture(FIXTURES / "clean.ttl") == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
+def test_each_planted_defect_is_found_by_its_check(case: Path) -> None:
+    want = expected(case)
+    assert want, f"{case.name} names no expected problem"
+    got = lint_fixture(case)
+    assert sorted(set(got)) == sorted(want)
+    assert len(got) == len(want), got
+
+
+def test_every_check_has_a_planted_defect() -> None:
+    checks = set(lint(LintSources([FIXTURES / "clean.ttl"]), version="1.0.0",
+                      changelog=FIXTURES / "CHANGELOG.md").checks)
+    planted = {check for case in CASES for check, _ in expected(case)}
+    assert planted == checks
+
+
+def test_undeclared_terms_in_data_and_queries_are_found_with_their_line() -> None:
+    sources = LintSources([FIXTURES / "clean.ttl"], data=[FIXTURES / "uses" / "data.ttl"],
+                          queries=[FIXTURES / "uses" / "cities.rq"])
+    report = lint(sources, version="1.0.0", changelog=FIXTURES / "CHANGELOG.md")
+    found = {(Path(p.path).name, p.line, p.check, short(p.term)) for p in report.problems}
+    # a ckg: name in a comment or a string of the query is not a use
+    assert found == {("data.ttl", 7, "undeclared-term", "ckg:govern"),
+                     ("cities.rq", 5, "undeclared-term", "ckg:governedby")}
+
+
+def test_a_changelog_without_the_version_heading_is_reported() -> None:
+    report = lint(LintSources([FIXTURES / "clean.ttl"]), version="1.0.0",
+                  changelog=FIXTURES / "CHANGELOG-without-version.md")
+    assert [(p.check, Path(p.path).name) for p in report.problems] == [
+        ("version", "CHANGELOG-without-version.md")]
+    with pytest.raises(LintFailed) as e:
+        report.raise_for_problems()
+    assert e.value.exit_code == EXIT_CODES["LintError"] == 14
+
+
+def test_the_shipped_ontology_shapes_data_and_queries_lint_clean() -> None:
+    report = lint(LintSources.shipped())
+    assert report.ok, "\n" + report.to_text(Path.cwd())
+
+
+def test_cli_prints_one_line_per_problem_and_exits_14(capsys: pytest.CaptureFixture[str]) -> None:
+    case = FIXTURES / "missing-label.ttl"
+    code = main(["lint", "-q", "--changelog", str(FIXTURES / "CHANGELOG.md"), str(case)])
+    out, err = capsys.readouterr()
+    assert code == 14
+    assert "missing-label.ttl:37: missing-label: ckg:Agent: has no English rdfs:label" in out
+    assert "citykg: error: the ontology lint found" in err
+    assert main(["lint", "--list-checks"]) == 0
+    assert "undeclared-term" in capsys.readouterr().out
