@@ -1,0 +1,282 @@
+"""The release's metadata: a VoID description and a DCAT catalogue, as Oxigraph triples.
+
+Both are computed from the canonical quads of the release (see
+:mod:`citykg.publish`), so the figures are those of the files published.
+Every resource gets an IRI under the release's base (``<base>#dataset``,
+``<base>#graph/data``...), except the class and property partitions of VoID,
+which are blank nodes (canonicalised when written).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from .namespaces import (
+    CKG,
+    DCAT,
+    DCTERMS,
+    FOAF,
+    GRAPH_NAMES,
+    ID,
+    ONTOLOGY_IRI,
+    OWL,
+    RDF,
+    SKOS,
+    VOID,
+    WD,
+    XSD,
+    graph_iri,
+)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SPDX = "http://spdx.org/rdf/terms#"
+IANA = "https://www.iana.org/assignments/media-types/"
+FORMATS = "http://www.w3.org/ns/formats/"
+
+#: The W3C format IRIs (``void:feature``) of the dumps, by file name suffix.
+FORMAT_FEATURES: dict[str, str] = {
+    ".nq": "N-Quads",
+    ".trig": "TriG",
+    ".jsonld": "JSON-LD",
+    ".nt.gz": "N-Triples",
+    ".ttl": "Turtle",
+    ".rdf": "RDF_XML",
+}
+
+WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+
+
+if TYPE_CHECKING:
+    from .publish import ReleaseFile
+
+
+def _n(iri: object) -> ox.NamedNode:
+    if isinstance(iri, ox.NamedNode):
+        return iri
+    return ox.NamedNode(str(iri))
+
+
+def _int(n: int, datatype: object = XSD.integer) -> ox.Literal:
+    return ox.Literal(str(n), datatype=_n(datatype))
+
+
+def _en(text: str) -> ox.Literal:
+    return ox.Literal(text, language="en")
+
+
+def void_graph(
+    quads: Sequence[ox.Quad],
+    triples: Sequence[ox.Triple],
+    *,
+    release_base: str,
+    version: str,
+    dumps: Sequence[str],
+    sparql_endpoint: str | None = None,
+    license: str | None = None,
+) -> list[ox.Triple]:
+    """The VoID description of a release.
+
+    ``quads`` are the release's quads (named graphs kept), ``triples`` their
+    union; figures (``void:triples``, ``void:entities``, distinct subjects and
+    objects, class and property partitions, the Wikidata linkset) count the
+    union, and each named graph is a ``void:subset`` with its own triple count.
+    """
+    out: list[ox.Triple] = []
+    ds = _n(f"{release_base}#dataset")
+
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: object, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> None:
+        out.append(ox.Triple(s, _n(p), o))
+
+    rdf_type = str(RDF.type)
+    id_space = str(ID)
+    subjects: set[object] = set()
+    objects: set[object] = set()
+    entities: set[str] = set()
+    predicates: Counter[str] = Counter()
+    classes: dict[str, set[object]] = defaultdict(set)
+    sources: set[str] = set()
+    links = 0
+    exact_match, wd_space, source_class = str(SKOS.exactMatch), str(WD), str(CKG.Source)
+    for t in triples:
+        s = t.subject
+        subjects.add(s)
+        objects.add(t.object)
+        p = t.predicate.value
+        predicates[p] += 1
+        if isinstance(s, ox.NamedNode) and s.value.startswith(id_space):
+            entities.add(s.value)
+        if p == rdf_type and isinstance(t.object, ox.NamedNode):
+            classes[t.object.value].add(s)
+            if t.object.value == source_class and isinstance(t.subject, ox.NamedNode):
+                sources.add(t.subject.value)
+        if (
+            p == exact_match
+            and isinstance(t.object, ox.NamedNode)
+            and t.object.value.startswith(wd_space)
+        ):
+            links += 1
+    license = license or _ontology_license(triples)
+
+    add(ds, RDF.type, _n(VOID.Dataset))
+    add(ds, DCTERMS.title, _en("citykg: a knowledge graph of city diplomacy"))
+    add(
+        ds,
+        DCTERMS.description,
+        _en(
+            "Cities, their governments, networks, twinnings, policies and actions in world "
+            "politics (paradiplomacy), with sources for every statement."
+        ),
+    )
+    add(ds, OWL.versionInfo, ox.Literal(version))
+    add(ds, FOAF.homepage, _n("https://w3id.org/citykg"))
+    if license:
+        add(ds, DCTERMS.license, _n(license))
+    for src in sorted(sources):
+        add(ds, DCTERMS.source, _n(src))
+    add(ds, VOID.uriSpace, ox.Literal(id_space))
+    add(ds, VOID.vocabulary, _n(ONTOLOGY_IRI))
+    add(ds, VOID.triples, _int(len(triples)))
+    add(ds, VOID.entities, _int(len(entities)))
+    add(ds, VOID.distinctSubjects, _int(len(subjects)))
+    add(ds, VOID.distinctObjects, _int(len(objects)))
+    add(ds, VOID.properties, _int(len(predicates)))
+    add(ds, VOID.classes, _int(len(classes)))
+    for dump in dumps:
+        add(ds, VOID.dataDump, _n(release_base + dump))
+        for suffix, feature in FORMAT_FEATURES.items():
+            if dump.endswith(suffix):
+                add(ds, VOID.feature, _n(FORMATS + feature))
+    if sparql_endpoint:
+        add(ds, VOID.sparqlEndpoint, _n(sparql_endpoint))
+    add(ds, VOID.exampleResource, _n(f"{id_space}network/c40"))
+
+    for cls in sorted(classes):
+        part = ox.BlankNode()
+        add(ds, VOID.classPartition, part)
+        add(part, VOID["class"], _n(cls))
+        add(part, VOID.entities, _int(len(classes[cls])))
+    for prop in sorted(predicates):
+        part = ox.BlankNode()
+        add(ds, VOID.propertyPartition, part)
+        add(part, VOID.property, _n(prop))
+        add(part, VOID.triples, _int(predicates[prop]))
+
+    per_graph: Counter[str] = Counter(
+        q.graph_name.value
+        for q in quads  # type: ignore[union-attr]
+        if isinstance(q.graph_name, ox.NamedNode)
+    )
+    for name in GRAPH_NAMES:
+        sub = _n(f"{release_base}#graph/{name}")
+        add(ds, VOID.subset, sub)
+        add(sub, RDF.type, _n(VOID.Dataset))
+        add(sub, _n(SD + "name"), _n(graph_iri(name)))
+        add(sub, DCTERMS.title, _en(f"the {name} graph"))
+        add(sub, VOID.triples, _int(per_graph.get(str(graph_iri(name)), 0)))
+
+    wd = _n(f"{release_base}#wikidata")
+    add(wd, RDF.type, _n(VOID.Dataset))
+    add(wd, DCTERMS.title, _en("Wikidata"))
+    add(wd, FOAF.homepage, _n("https://www.wikidata.org/"))
+    add(wd, VOID.uriSpace, ox.Literal(str(WD)))
+    add(wd, VOID.sparqlEndpoint, _n(WIKIDATA_SPARQL))
+    ls = _n(f"{release_base}#wikidata-links")
+    add(ds, VOID.subset, ls)
+    add(ls, RDF.type, _n(VOID.Linkset))
+    add(ls, DCTERMS.title, _en("citykg entities matched to Wikidata items"))
+    add(ls, VOID.subjectsTarget, ds)
+    add(ls, VOID.objectsTarget, wd)
+    add(ls, VOID.linkPredicate, _n(SKOS.exactMatch))
+    add(ls, VOID.triples, _int(links))
+    return out
+
+
+def _ontology_license(triples: Sequence[ox.Triple]) -> str | None:
+    onto = str(ONTOLOGY_IRI)
+    for t in triples:
+        if (
+            isinstance(t.subject, ox.NamedNode)
+            and t.subject.value == onto
+            and t.predicate.value == str(DCTERMS.license)
+            and isinstance(t.object, ox.NamedNode)
+        ):
+            return t.object.value
+    return None
+
+
+#: The DCAT dataset each kind of release file belongs to.
+ROLE_DATASETS: dict[str, tuple[str, str]] = {
+    "dataset": ("dataset", "citykg: a knowledge graph of city diplomacy"),
+    "metadata": ("dataset", "citykg: a knowledge graph of city diplomacy"),
+    "ontology": ("ontology", "the citykg ontology"),
+    "shapes": ("shapes", "the citykg SHACL shapes"),
+}
+
+
+def catalog_graph(
+    files: Sequence[ReleaseFile],
+    *,
+    release_base: str,
+    version: str,
+    ontology_dir: str,
+    license: str | None = None,
+) -> list[ox.Triple]:
+    """The DCAT catalogue of a release: one distribution per file.
+
+    Each distribution has ``dcat:downloadURL``, ``dcat:mediaType`` (an IANA
+    IRI), ``dcat:byteSize`` and an ``spdx:checksum`` (SHA-256); gzip files add
+    ``dcat:compressFormat``. The files belong to three datasets: the graph
+    (dumps and metadata), the ontology (published at its version IRI) and the
+    shapes.
+    """
+    out: list[ox.Triple] = []
+
+    def add(s: ox.NamedNode, p: object, o: ox.NamedNode | ox.Literal) -> None:
+        out.append(ox.Triple(s, _n(p), o))
+
+    cat = _n(f"{release_base}#catalog")
+    add(cat, RDF.type, _n(DCAT.Catalog))
+    add(cat, DCTERMS.title, _en(f"citykg release {version}"))
+    add(cat, FOAF.homepage, _n("https://w3id.org/citykg"))
+    if license:
+        add(cat, DCTERMS.license, _n(license))
+    datasets: dict[str, ox.NamedNode] = {}
+    for key, title in sorted(set(ROLE_DATASETS.values())):
+        ds = _n(f"{release_base}#{key}")
+        datasets[key] = ds
+        add(cat, DCAT.dataset, ds)
+        add(ds, RDF.type, _n(DCAT.Dataset))
+        add(ds, DCTERMS.title, _en(title))
+        add(ds, str(DCAT) + "version", ox.Literal(version))
+        if license:
+            add(ds, DCTERMS.license, _n(license))
+    add(datasets["ontology"], DCTERMS.identifier, ox.Literal(str(ONTOLOGY_IRI)))
+    add(datasets["ontology"], DCAT.landingPage, _n(f"https://w3id.org/citykg/{ontology_dir}"))
+    for f in sorted(files, key=lambda f: f.path):
+        dist = _n(f"{release_base}#dist/{f.path}")
+        ds = datasets[ROLE_DATASETS[f.role][0]]
+        add(ds, DCAT.distribution, dist)
+        add(dist, RDF.type, _n(DCAT.Distribution))
+        if f.title:
+            add(dist, DCTERMS.title, _en(f.title))
+        add(dist, DCAT.downloadURL, _n(release_base + f.path))
+        add(dist, DCAT.accessURL, _n(release_base + f.path))
+        add(dist, DCAT.mediaType, _n(IANA + f.media_type))
+        if f.compressed:
+            add(dist, DCAT.compressFormat, _n(IANA + "application/gzip"))
+        add(dist, DCAT.byteSize, _int(f.size, XSD.nonNegativeInteger))
+        ck = _n(f"{release_base}#sha256/{f.path}")
+        add(dist, SPDX + "checksum", ck)
+        add(ck, RDF.type, _n(SPDX + "Checksum"))
+        add(ck, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+        add(ck, SPDX + "checksumValue", ox.Literal(f.sha256, datatype=_n(XSD.hexBinary)))
+    return out
+
+
+__all__ = ["catalog_graph", "void_graph"]

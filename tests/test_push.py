@@ -1,0 +1,256 @@
+"""``citykg push`` into real servers on loopback ports, then a differential test of the queries.
+
+The built graph is pushed into Oxigraph (Graph Store protocol and SPARQL
+Update) and into OpenLink Virtuoso (Graph Store protocol with digest
+authentication; skipped when Virtuoso is not installed). Each stored query not
+tagged ``network`` must then give the same rows on the server as embedded,
+compared as multisets after normalising blank nodes (any label) and literal
+forms (``"01"^^xsd:integer`` is ``1``, language tags in lower case), unless it
+is a documented engine bug pinned below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import free_port, oxigraph_bin, oxigraph_server
+from rdflib.term import BNode, Literal, URIRef
+from virtuoso import virtuoso_server
+
+from citykg.api import KnowledgeGraph
+from citykg.errors import EndpointError, PublishError
+from citykg.push import Target, batches, plan, push, release_quads
+from citykg.results import AskResult, GraphResult, SelectResult
+
+pytestmark = pytest.mark.server
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short",
+                             "nonNegativeInteger", "positiveInteger", "byte", "unsignedInt")}
+
+#: Stored queries whose Virtuoso 7.2 answer differs from the embedded one by an
+#: engine bug: name -> what Virtuoso does wrong. Each is pinned by a strict xfail.
+VIRTUOSO_BUGS: dict[str, str] = {
+    "twinning/cross-border-share": "xsd:integer / xsd:integer is integer division in Virtuoso "
+    "(0 where SPARQL 1.1 gives the xsd:decimal 0.977)",
+    "twinning/sister-cities-of-city": "HTTP 500 from Virtuoso on BIND(EXISTS {...} && EXISTS {...})",
+    "actions/actions-of-city": "an OPTIONAL column left unbound by Virtuoso (bound embedded)",
+    "lookup/find-by-label": "OPTIONAL { ... FILTER(LANG(...)) } left unbound by Virtuoso",
+    "sources/curated-claims": "OPTIONAL { ... FILTER(LANG(...)) } left unbound by Virtuoso",
+    "networks/network-scales": "COUNTs over OPTIONAL patterns differ in Virtuoso",
+    "sources/sources-overview": "COUNTs over OPTIONAL patterns differ in Virtuoso",
+    "twinning/twinnings-of-country": "rows with OPTIONAL columns differ in Virtuoso (118 rows)",
+}
+
+
+@pytest.fixture(scope="module")
+def release(built_nquads: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release folder holding the built graph's N-Quads (all that push reads)."""
+    folder = tmp_path_factory.mktemp("release")
+    shutil.copyfile(built_nquads, folder / "citykg.nq")
+    return folder
+
+
+def _stored_queries() -> list[str]:
+    from citykg.config import Settings
+    from citykg.queries import QueryLibrary
+
+    lib = QueryLibrary(list(Settings().query_dirs))
+    return sorted(q.name for q in lib if not q.needs_network)
+
+
+def norm(term: Any) -> Any:
+    """A term with blank node labels and literal spellings normalised."""
+    if term is None or isinstance(term, URIRef):
+        return term
+    if isinstance(term, BNode):
+        return "_:b"
+    if isinstance(term, Literal):
+        dt = str(term.datatype) if term.datatype else None
+        if term.language:
+            return ("lit", str(term), term.language.lower())
+        if dt in NUMERIC:
+            try:
+                return ("num", Decimal(str(term)).normalize())
+            except InvalidOperation:
+                return ("num", str(term))
+        if dt == XSD + "boolean":
+            return ("bool", str(term) in ("true", "1"))
+        return ("lit", str(term), None if dt in (None, XSD + "string") else dt)
+    return term
+
+
+def rows(result: Any) -> Counter[Any]:
+    """The result as a multiset of normalised rows."""
+    if isinstance(result, SelectResult):
+        return Counter(tuple(norm(t) for t in r) for r in result.rows)
+    if isinstance(result, AskResult):
+        return Counter([bool(result)])
+    assert isinstance(result, GraphResult)
+    return Counter(tuple(norm(t) for t in tr) for tr in result.triples)
+
+
+def _differ(embedded: KnowledgeGraph, remote: KnowledgeGraph, name: str) -> tuple[Counter[Any], Counter[Any]]:
+    return rows(embedded.query(name)), rows(remote.query(name))
+
+
+# --- unit tests of the batching --------------------------------------------------
+
+
+def test_batches_never_split_a_blank_node_component(release: Path) -> None:
+    quads = release_quads(release)
+    p = plan(quads)
+    total = sum(len(u) for units in p.units.values() for u in units) + sum(len(c) for c in p.cross)
+    assert total == len(quads)
+
+    def labels(chunk: list[Any]) -> set[str]:
+        return {t.value for q in chunk for t in (q.subject, q.object)
+                if type(t).__name__ == "BlankNode"}
+
+    seen: set[str] = set()
+    groups = [chunk for units in p.units.values() for chunk in batches(units, 500)]
+    groups += batches(p.cross, 500)
+    for chunk in groups:
+        mine = labels(chunk)
+        assert not mine & seen
+        seen |= mine
+
+
+def test_push_fails_clearly_when_nothing_listens(release: Path) -> None:
+    target = Target.guess("http://127.0.0.1:9/query", timeout=2)
+    with pytest.raises(EndpointError) as e:
+        push(release, target, retries=1, pause=0.01)
+    assert e.value.kind == "network"
+
+
+def test_push_refuses_a_folder_without_a_release(tmp_path: Path) -> None:
+    with pytest.raises(PublishError, match="citykg publish"):
+        push(tmp_path, Target.guess("http://127.0.0.1:9/query"))
+
+
+# --- Oxigraph ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def oxigraph_union_server(location: Path) -> Iterator[str]:
+    """``oxigraph serve --union-default-graph`` on a free loopback port; yields its base URL.
+
+    Embedded, citykg's default graph is the union of the named graphs; a server
+    must be told so (Virtuoso's default graph is always the union).
+    """
+    port = free_port()
+    proc = subprocess.Popen([oxigraph_bin(), "serve", "--location", str(location), "--bind",
+                             f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("oxigraph server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def oxigraph(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An Oxigraph server loaded by ``citykg push`` (the command line, Graph Store protocol)."""
+    with oxigraph_union_server(tmp_path_factory.mktemp("oxigraph") / "db") as url:
+        proc = subprocess.run(
+            [sys.executable, "-m", "citykg", "push", "--endpoint", f"{url}/query",
+             "--release", str(release), "--batch-size", "50000"],
+            capture_output=True, text=True, timeout=600, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert "(checked)" in proc.stderr
+        yield f"{url}/query"
+
+
+def test_push_by_sparql_update_keeps_blank_nodes_shared_by_graphs(release: Path,
+                                                                   tmp_path: Path) -> None:
+    """SPARQL Update mode on a small release: the ontology, the links, every blank node."""
+    import pyoxigraph as ox
+
+    small = tmp_path / "release"
+    small.mkdir()
+    keep = [q for q in release_quads(release)
+            if q.graph_name.value.endswith(("/ontology", "/links"))
+            or isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
+    (small / "citykg.nq").write_bytes(ox.serialize(keep, format=ox.RdfFormat.N_QUADS) or b"")
+    local = ox.Store()
+    local.extend(keep)
+    join = ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?a { ?x ?p ?b } GRAPH ?c { ?b ?q ?o } "
+            "FILTER(isBlank(?b) && ?a != ?c) }")
+    expected = int(next(iter(local.query(join)))["n"].value)  # type: ignore[index,call-overload]
+    with oxigraph_server(tmp_path / "db") as url:
+        target = Target.guess(f"{url}/query")
+        report = push(small, target, method="update", batch_size=2000)
+        assert report.counted == report.expected
+        remote = KnowledgeGraph(store=__import__("citykg.store", fromlist=["RemoteStore"])
+                                .RemoteStore(f"{url}/query"))
+        got = int(str(remote.sparql(join).rows[0][0]))  # type: ignore[union-attr]
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", _stored_queries())
+def test_stored_query_agrees_on_oxigraph(kg: KnowledgeGraph, oxigraph: str, name: str) -> None:
+    remote = KnowledgeGraph(kg.settings.with_(endpoint=oxigraph))
+    embedded, served = _differ(kg, remote, name)
+    assert served == embedded
+
+
+# --- Virtuoso ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def virtuoso(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Virtuoso loaded by :func:`push` (Graph Store protocol, digest auth)."""
+    with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as server:
+        target = Target.guess(server.sparql, user=server.user, password=server.password)
+        report = push(release, target)
+        assert report.method == "gsp"
+        assert report.counted == report.expected
+        yield server.sparql
+
+
+def _virtuoso_cases() -> list[Any]:
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=VIRTUOSO_BUGS[n]))
+            if n in VIRTUOSO_BUGS else n for n in _stored_queries()]
+
+
+@pytest.mark.parametrize("name", _virtuoso_cases())
+def test_stored_query_agrees_on_virtuoso(kg: KnowledgeGraph, virtuoso: str, name: str) -> None:
+    remote = KnowledgeGraph(kg.settings.with_(endpoint=virtuoso))
+    embedded, served = _differ(kg, remote, name)
+    assert served == embedded
+
+
+def test_query_command_runs_against_a_pushed_server(oxigraph: str, run_cli: Any) -> None:
+    proc = run_cli("query", "networks-overview", "--endpoint", oxigraph, "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) > 1
+    proc = run_cli("sparql", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                   "--endpoint", oxigraph, "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.splitlines()[1]) > 0
+
