@@ -18,6 +18,7 @@ import rdflib
 
 from .config import Settings, load_settings
 from .errors import (
+    ConfigError,
     ForbiddenQueryError,
     NetworkRequiredError,
     QueryError,
@@ -31,7 +32,7 @@ from .reasoning import RLReport, materialise
 from .results import QueryResult, SelectResult
 from .sparqltext import check_safe
 from .store import OxigraphStore, RemoteStore, Store
-from .validation import Report, load_shapes, relative_paths, validate_graph
+from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
 
 #: SERVICE endpoints that stored queries tagged ``network`` may call when allowed.
 NETWORK_SERVICES = frozenset({"https://query.wikidata.org/sparql"})
@@ -177,10 +178,20 @@ class KnowledgeGraph:
             g.parse(data=data.decode("utf-8"), format="nt")
         return g
 
-    def validate(self) -> Report:
-        """Validate the graph against the shapes; never raises for non-conformance."""
-        data = self.to_rdflib()
-        report = validate_graph(data, self.shapes(), self.index)
+    def validate(self, engine: str = "sparql") -> Report:
+        """Validate the graph against the shapes; never raises for non-conformance.
+
+        ``engine="sparql"`` (the default on the embedded store) runs the shapes
+        compiled to SPARQL on Oxigraph; ``"pyshacl"`` runs pySHACL on an rdflib
+        copy (slower; the two agree, as the tests show).
+        """
+        if engine not in ("sparql", "pyshacl"):
+            raise ConfigError(f"unknown validation engine {engine!r}: use sparql or pyshacl")
+        if engine == "sparql" and isinstance(self.store, OxigraphStore):
+            graphs = [ox.NamedNode(str(graph_iri(n))) for n in GRAPH_NAMES]
+            report = validate_store(self.store.ox, self.shapes(), self.index, graphs)
+        else:
+            report = validate_graph(self.to_rdflib(), self.shapes(), self.index)
         return relative_paths(report, Path.cwd())
 
     # --- export and information ------------------------------------------

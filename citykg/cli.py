@@ -147,7 +147,7 @@ def cmd_build(args: argparse.Namespace, ui: UI) -> int:
         for line in report.reasoning.inconsistencies:
             ui.say(f"inconsistent: {line}")
         code = EXIT_CODES["ReasonerError"]
-    vreport = kg.validate()
+    vreport = kg.validate(engine=args.engine)
     if not vreport.conforms(args.strict):
         sys.stderr.write(vreport.to_text(max_per_shape=None if args.verbose else 20))
         return EXIT_CODES["ValidationFailed"]
@@ -160,7 +160,7 @@ def cmd_build(args: argparse.Namespace, ui: UI) -> int:
 
 def cmd_validate(args: argparse.Namespace, ui: UI) -> int:
     kg = _kg(args, ui)
-    report = kg.validate()
+    report = kg.validate(engine=args.engine)
     text = {"text": lambda: report.to_text(max_per_shape=args.max_per_shape),
             "json": report.to_json, "turtle": report.to_turtle}[args.format]()
     _emit(text, args.output)
@@ -332,12 +332,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("build", parents=[common], help="load, reason, validate; print a summary")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
     s.add_argument("--out", type=Path, metavar="FILE", help="also write the graph as N-Quads")
+    s.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
+                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("validate", parents=[common], help="validate the graph against the shapes")
     s.add_argument("--format", choices=["text", "turtle", "json"], default="text")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
     s.add_argument("--max-per-shape", type=int, default=None, metavar="N")
+    s.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
+                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL")
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
     s.set_defaults(func=cmd_validate)
 

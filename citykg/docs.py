@@ -341,7 +341,18 @@ def _documented_graph(g: Graph) -> Graph:
         if p == RDF.type and o == SKOS.ConceptScheme:
             continue
         out.add((s, p, o))
-    return out
+    # pyLODE orders some blank-node members (owl:unionOf, owl:intersectionOf) by
+    # their labels, which are random on every parse: give them canonical labels
+    # and add the triples in sorted order so that the page is the same every time.
+    from rdflib.compare import to_canonical_graph
+
+    canonical = to_canonical_graph(out)
+    stable = Graph()
+    for prefix, ns in out.namespaces():
+        stable.bind(prefix, ns, override=True)
+    for t in sorted(canonical, key=lambda t: tuple(x.n3() for x in t)):
+        stable.add(t)
+    return stable
 
 
 def _import_pylode() -> tuple[Any, type[Exception]]:
@@ -362,7 +373,30 @@ def _import_pylode() -> tuple[Any, type[Exception]]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+    _stable_intersperse()
     return OntPub, PylodeError
+
+
+def _stable_intersperse() -> None:
+    """Make pyLODE list the members of a union or intersection in a fixed order.
+
+    pyLODE 3.3.4 collects them in a ``set`` of HTML elements (hashed by identity)
+    and passes it to ``pylode.utils.intersperse``; sorting by the rendered HTML
+    there makes the page the same on every run.
+    """
+    import pylode.utils as pu  # type: ignore[import-untyped]
+
+    original = pu.intersperse
+    if getattr(original, "_citykg_sorted", False):
+        return
+
+    def intersperse(lst: Any, sep: Any) -> Any:
+        if isinstance(lst, set | frozenset):
+            lst = sorted(lst, key=lambda e: e.render() if hasattr(e, "render") else str(e))
+        return original(lst, sep)
+
+    intersperse._citykg_sorted = True  # type: ignore[attr-defined]
+    pu.intersperse = intersperse
 
 
 def render_html(g: Graph, *, svg_name: str = "class-hierarchy.svg") -> str:

@@ -20,7 +20,7 @@ from .store import FORMATS_BY_SUFFIX, Store
 SPECIAL_DATA_DIRS: dict[str, str] = {"links": "links", "enrichment": "enrichment"}
 
 _PREFIX_RE = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.I)
-_SUBJECT_RE = re.compile(r"^(<[^>\s]*>|[A-Za-z][\w.\-]*:[^\s;,]*|:[^\s;,]*)\s")
+_SUBJECT_RE = re.compile(r"^(<[^>\s]*>|[A-Za-z][\w.\-]*:[^\s;,]*|:[^\s;,]*)(?:\s|$)")
 
 
 @dataclass

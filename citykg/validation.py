@@ -9,11 +9,13 @@ file, the entity, the property, the value and what was expected.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
@@ -172,9 +174,45 @@ def _label(data: rdflib.Graph, node: Node) -> str:
     return best
 
 
-def results_from_graph(report: rdflib.Graph, data: rdflib.Graph, index: SourceIndex | None,
-                       shapes: rdflib.Graph) -> list[Result]:
-    """Turn a SHACL report graph into :class:`Result` rows."""
+#: A function giving a node's (English) label, for reports.
+Labeler = Callable[[Node], str]
+
+
+def store_labeler(store: ox.Store, graphs: Sequence[ox.NamedNode] | None = None) -> Labeler:
+    """Labels looked up in an Oxigraph store (English first, then any)."""
+    label_p = [ox.NamedNode(str(RDFS.label)), ox.NamedNode(str(SKOS.prefLabel))]
+
+    def label(node: Node) -> str:
+        if isinstance(node, URIRef):
+            subject: ox.NamedNode | ox.BlankNode = ox.NamedNode(str(node))
+        elif isinstance(node, BNode):
+            subject = ox.BlankNode(str(node))
+        else:
+            return ""
+        best = ""
+        for p in label_p:
+            targets: Sequence[ox.NamedNode | None] = list(graphs) if graphs else [None]
+            for g in targets:
+                for q in store.quads_for_pattern(subject, p, None, g):
+                    o = q.object
+                    if isinstance(o, ox.Literal):
+                        if o.language == "en":
+                            return o.value
+                        best = best or o.value
+        return best
+
+    return label
+
+
+def results_from_graph(report: rdflib.Graph, data: rdflib.Graph | Labeler,
+                       index: SourceIndex | None, shapes: rdflib.Graph) -> list[Result]:
+    """Turn a SHACL report graph into :class:`Result` rows.
+
+    ``data`` is the validated graph, or a function that gives a node's label.
+    A SPARQL-based result whose value is its focus node (SHACL's default when
+    the query binds no ``?value``) shows no value.
+    """
+    labeler: Labeler = data if callable(data) else (lambda n: _label(data, n))
     out = []
     for r in report.subjects(RDF.type, SH.ValidationResult):
         sev = report.value(r, SH.resultSeverity)
@@ -190,14 +228,15 @@ def results_from_graph(report: rdflib.Graph, data: rdflib.Graph, index: SourceIn
             path = shapes.value(shape, SH.path)
             shape_name = f"{_short(parent)}/{_short(path, shapes)}" if parent is not None else shape_name
         where = index.where(str(focus)) if index is not None and focus is not None else None
+        value = report.value(r, SH.value)
         out.append(Result(
             severity=str(sev).rsplit("#", 1)[-1] if sev is not None else "Violation",
             shape=shape_name,
             component=_short(report.value(r, SH.sourceConstraintComponent)),
             focus=str(focus) if focus is not None else "",
-            focus_label=_label(data, focus) if focus is not None else "",
+            focus_label=labeler(focus) if focus is not None else "",
             path=_short(report.value(r, SH.resultPath), report),
-            value=_short(report.value(r, SH.value)),
+            value="" if value is None or value == focus else _short(value),
             message=(en or msgs or ["(no message)"])[0],
             file=where[0] if where else None,
             line=where[1] if where else None,
@@ -214,17 +253,39 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph,
         data, shacl_graph=shapes, inference=None, advanced=True, allow_warnings=True,
         inplace=True,
     )
-    assert isinstance(report_graph, rdflib.Graph)
+    if not isinstance(report_graph, rdflib.Graph):
+        from .errors import CitykgError
+
+        raise CitykgError(f"pySHACL could not validate: {_text}")
     results = results_from_graph(report_graph, data, index, shapes)
     return Report(results, report_graph, len(data))
+
+
+def validate_store(store: ox.Store, shapes: rdflib.Graph, index: SourceIndex | None = None,
+                   graphs: Sequence[ox.NamedNode] | None = None) -> Report:
+    """Validate named graphs of an Oxigraph store (all by default) with the SPARQL engine.
+
+    The results equal pySHACL's on the same input (see :mod:`citykg.shacl_sparql`);
+    raises :class:`citykg.shacl_sparql.UnsupportedShapeError` for a shape it
+    cannot compile.
+    """
+    from .shacl_sparql import report_graph
+    from .shacl_sparql import validate_store as run_store
+
+    raw = run_store(store, shapes, graphs)
+    report = report_graph(raw)
+    results = results_from_graph(report, store_labeler(store, graphs), index, shapes)
+    if graphs is None:
+        size = len(store)
+    else:
+        size = sum(1 for g in graphs for _ in store.quads_for_pattern(None, None, None, g))
+    return Report(results, report, size)
 
 
 def relative_paths(report: Report, root: Path) -> Report:
     """Show files relative to ``root`` where they are below it."""
     for r in report.results:
         if r.file:
-            try:
+            with contextlib.suppress(ValueError):
                 r.file = str(Path(r.file).resolve().relative_to(root.resolve()))
-            except ValueError:
-                pass
     return report
