@@ -66,8 +66,11 @@ class KnowledgeGraph:
         if store is not None:
             self.store: Store = store
         elif self.settings.endpoint:
-            self.store = RemoteStore(self.settings.endpoint, timeout=self.settings.query_timeout,
-                                     user_agent=self.settings.user_agent)
+            self.store = RemoteStore(
+                self.settings.endpoint,
+                timeout=self.settings.query_timeout,
+                user_agent=self.settings.user_agent,
+            )
         else:
             self.store = OxigraphStore(self.settings.store_path)
         self.index = SourceIndex()
@@ -84,7 +87,9 @@ class KnowledgeGraph:
     def rule_dirs(self) -> list[Path]:
         return [d / "rules" for d in self.settings.ontology_dirs]
 
-    def build(self, *, reasoning: bool | None = None, progress: Progress | None = None) -> BuildReport:
+    def build(
+        self, *, reasoning: bool | None = None, progress: Progress | None = None
+    ) -> BuildReport:
         """Load every file into its named graph and materialise the inferences."""
         if not isinstance(self.store, OxigraphStore):
             raise QueryError("the graph on a remote endpoint is built there: use `citykg push`")
@@ -103,17 +108,24 @@ class KnowledgeGraph:
         report.loaded = load_files(self.store, plan, self.index, step)
         if reasoning if reasoning is not None else self.settings.reasoning:
             report.reasoning = materialise(
-                self.store, self.rule_dirs(),
-                progress=(lambda r, n: progress("reason", r, 0)) if progress else None)
+                self.store,
+                self.rule_dirs(),
+                progress=(lambda r, n: progress("reason", r, 0)) if progress else None,
+            )
         report.sizes = self.store.graph_sizes()
         self.build_report = report
         return report
 
     # --- querying ---------------------------------------------------------
 
-    def _run(self, text: str, *, allow_network: bool = False,
-             default_graphs: Sequence[str] | None = None,
-             named_graphs: Sequence[str] | None = None) -> QueryResult:
+    def _run(
+        self,
+        text: str,
+        *,
+        allow_network: bool = False,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
         allowed = NETWORK_SERVICES if allow_network else frozenset()
         check_safe(text, allowed)
         return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
@@ -139,7 +151,8 @@ class KnowledgeGraph:
         if q.needs_network and not allow_network:
             raise NetworkRequiredError(
                 f"query '{q.name}' is tagged 'network': it calls a remote SPARQL service "
-                "(Wikidata) and is refused offline; pass --online (allow_network=True) to run it")
+                "(Wikidata) and is refused offline; pass --online (allow_network=True) to run it"
+            )
         text = q.bind(params)
         try:
             return self._run(text, allow_network=allow_network)
@@ -170,7 +183,9 @@ class KnowledgeGraph:
         triples = (
             ox.Triple(q.subject, q.predicate, q.object)
             for name in graphs
-            for q in self.store.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri(name))))
+            for q in self.store.ox.quads_for_pattern(
+                None, None, None, ox.NamedNode(str(graph_iri(name)))
+            )
         )
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         g = rdflib.Graph()
@@ -196,31 +211,37 @@ class KnowledgeGraph:
 
     # --- export and information ------------------------------------------
 
-    def export(self, fmt: str = "nquads", graphs: Sequence[str] | None = None,
-               out: Path | None = None) -> bytes | None:
+    def export(
+        self, fmt: str = "nquads", graphs: Sequence[str] | None = None, out: Path | None = None
+    ) -> bytes | None:
         """Serialise some graphs (all by default); write atomically to ``out`` if given.
 
         N-Quads and N-Triples output is sorted, so it is deterministic.
         """
         if fmt not in EXPORT_FORMATS:
-            raise QueryError(f"unknown export format {fmt!r}; expected one of {sorted(EXPORT_FORMATS)}")
+            raise QueryError(
+                f"unknown export format {fmt!r}; expected one of {sorted(EXPORT_FORMATS)}"
+            )
         if not isinstance(self.store, OxigraphStore):
             raise QueryError("export works on the embedded store")
         names = list(graphs or GRAPH_NAMES)
         rdf_format = EXPORT_FORMATS[fmt]
         nodes = [ox.NamedNode(str(graph_iri(n))) for n in names]
-        quads = [q for node in nodes for q in self.store.ox.quads_for_pattern(None, None, None, node)]
+        quads = [
+            q for node in nodes for q in self.store.ox.quads_for_pattern(None, None, None, node)
+        ]
         if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             items: list[ox.Quad] | list[ox.Triple] = quads
         else:
             items = list({ox.Triple(q.subject, q.predicate, q.object) for q in quads})
         if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.N_TRIPLES):
-            lines = sorted(set(ox.serialize(items, format=rdf_format).decode("utf-8").splitlines()))
+            raw = ox.serialize(items, format=rdf_format) or b""
+            lines = sorted(set(raw.decode("utf-8").splitlines()))
             data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
         else:
             from .namespaces import PREFIXES
 
-            data = ox.serialize(items, format=rdf_format, prefixes=PREFIXES)
+            data = ox.serialize(items, format=rdf_format, prefixes=PREFIXES) or b""
         if out is None:
             return data
         write_atomic(out, data)
@@ -239,8 +260,11 @@ class KnowledgeGraph:
             f"FILTER(?g != <{graph_iri('ontology')}>) }} GROUP BY ?c ORDER BY DESC(?n) ?c"
         )
         assert isinstance(res, SelectResult)
-        return {str(c).rsplit("#", 1)[-1]: int(str(n)) for c, n in res.rows
-                if c is not None and n is not None}
+        return {
+            str(c).rsplit("#", 1)[-1]: int(str(n))
+            for c, n in res.rows
+            if c is not None and n is not None
+        }
 
 
 def write_atomic(path: Path, data: bytes) -> None:

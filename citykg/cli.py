@@ -67,8 +67,14 @@ class UI:
         bar = self._bars.get(key)
         if bar is None:
             desc = {"load": "loading files", "reason": "reasoning (rounds)"}.get(key, key)
-            bar = tqdm(total=total or None, desc=desc, unit="", file=sys.stderr, leave=False,
-                       disable=not sys.stderr.isatty() and not self.verbose)
+            bar = tqdm(
+                total=total or None,
+                desc=desc,
+                unit="",
+                file=sys.stderr,
+                leave=False,
+                disable=not sys.stderr.isatty() and not self.verbose,
+            )
             self._bars[key] = bar
         bar.update(done - bar.n)
         if total and done >= total:
@@ -137,8 +143,10 @@ def cmd_build(args: argparse.Namespace, ui: UI) -> int:
     _print_sizes(kg, ui, report)
     if report.reasoning is not None:
         r = report.reasoning
-        ui.say(f"Reasoning: {r.inferred:,} triples inferred in {r.rounds} rounds "
-               f"({r.rules} OWL RL rules, {r.custom_rules} SPARQL rules)")
+        ui.say(
+            f"Reasoning: {r.inferred:,} triples inferred in {r.rounds} rounds "
+            f"({r.rules} OWL RL rules, {r.custom_rules} SPARQL rules)"
+        )
     ui.say("Instances per class:")
     for cls, n in list(kg.class_counts().items())[: None if args.verbose else 25]:
         ui.say(f"  ckg:{cls:<32} {n:>7,}")
@@ -161,8 +169,11 @@ def cmd_build(args: argparse.Namespace, ui: UI) -> int:
 def cmd_validate(args: argparse.Namespace, ui: UI) -> int:
     kg = _kg(args, ui)
     report = kg.validate(engine=args.engine)
-    text = {"text": lambda: report.to_text(max_per_shape=args.max_per_shape),
-            "json": report.to_json, "turtle": report.to_turtle}[args.format]()
+    text = {
+        "text": lambda: report.to_text(max_per_shape=args.max_per_shape),
+        "json": report.to_json,
+        "turtle": report.to_turtle,
+    }[args.format]()
     _emit(text, args.output)
     return 0 if report.conforms(args.strict) else EXIT_CODES["ValidationFailed"]
 
@@ -193,7 +204,8 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
 
         raise NetworkRequiredError(
             f"query '{stored.name}' is tagged 'network': it calls a remote SPARQL service "
-            "(Wikidata) and is refused offline; pass --online to run it")
+            "(Wikidata) and is refused offline; pass --online to run it"
+        )
     stored.bind(params)  # fail on a bad parameter before building the graph
     if not args.explain and kg.embedded:
         kg.build(progress=ui.progress)
@@ -209,7 +221,7 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
 def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
     text = args.query
     p = Path(text)
-    if len(text) < 4096 and "\n" not in text and p.suffix in (".rq", ".sparql") :
+    if len(text) < 4096 and "\n" not in text and p.suffix in (".rq", ".sparql"):
         if not p.is_file():
             from .errors import SourceNotFoundError
 
@@ -267,8 +279,10 @@ def cmd_reason(args: argparse.Namespace, ui: UI) -> int:
         if not dl.consistent:
             ui.say(f"OWL 2 DL (HermiT): INCONSISTENT: {dl.explanation}")
             return EXIT_CODES["ReasonerError"]
-        ui.say(f"OWL 2 DL (HermiT): consistent; {len(dl.unsatisfiable)} unsatisfiable class(es)"
-               f" ({dl.mapped_literals} date literals mapped to strings for HermiT)")
+        ui.say(
+            f"OWL 2 DL (HermiT): consistent; {len(dl.unsatisfiable)} unsatisfiable class(es)"
+            f" ({dl.mapped_literals} date literals mapped to strings for HermiT)"
+        )
         for c in dl.unsatisfiable:
             ui.say(f"  unsatisfiable: <{c}>")
         if dl.unsatisfiable:
@@ -281,20 +295,38 @@ def render_query_list(library: Any, fmt: str) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps([
-            {"name": q.name, "summary": q.summary, "tags": q.tags,
-             "parameters": [{"name": p.name, "type": p.type, "optional": p.optional,
-                             "default": p.default} for p in q.parameters]}
-            for q in library
-        ], indent=1) + "\n"
+        return (
+            json.dumps(
+                [
+                    {
+                        "name": q.name,
+                        "summary": q.summary,
+                        "tags": q.tags,
+                        "parameters": [
+                            {
+                                "name": p.name,
+                                "type": p.type,
+                                "optional": p.optional,
+                                "default": p.default,
+                            }
+                            for p in q.parameters
+                        ],
+                    }
+                    for q in library
+                ],
+                indent=1,
+            )
+            + "\n"
+        )
     if fmt == "markdown":
         lines = ["| query | summary | parameters | tags |", "|---|---|---|---|"]
         for q in library:
             params = ", ".join(f"`{p.name}` ({p.type})" for p in q.parameters) or "—"
             lines.append(f"| `{q.name}` | {q.summary} | {params} | {', '.join(q.tags)} |")
         return "\n".join(lines) + "\n"
-    rows = [(q.name, q.summary, ", ".join(f"{p.name}:{p.type}" for p in q.parameters))
-            for q in library]
+    rows = [
+        (q.name, q.summary, ", ".join(f"{p.name}:{p.type}" for p in q.parameters)) for q in library
+    ]
     w0 = max([len("name")] + [len(r[0]) for r in rows])
     w1 = min(70, max([len("summary")] + [len(r[1]) for r in rows]))
     out = [f"{'name':<{w0}}  {'summary':<{w1}}  parameters"]
@@ -308,14 +340,32 @@ def render_query_list(library: Any, fmt: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("graph")
-    g.add_argument("--data", type=Path, action="append", metavar="DIR",
-                   help="an extra folder of Turtle data (repeatable)")
-    g.add_argument("--queries", type=Path, action="append", metavar="DIR",
-                   help="an extra folder of stored queries (repeatable)")
-    g.add_argument("--store", type=Path, metavar="PATH",
-                   help="keep the graph in an on-disk Oxigraph store at PATH (default: memory)")
-    g.add_argument("--config", type=Path, metavar="FILE",
-                   help="settings file (default: ./citykg.toml if present)")
+    g.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="an extra folder of Turtle data (repeatable)",
+    )
+    g.add_argument(
+        "--queries",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="an extra folder of stored queries (repeatable)",
+    )
+    g.add_argument(
+        "--store",
+        type=Path,
+        metavar="PATH",
+        help="keep the graph in an on-disk Oxigraph store at PATH (default: memory)",
+    )
+    g.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="settings file (default: ./citykg.toml if present)",
+    )
     g.add_argument("--no-reasoning", action="store_true", help="skip OWL RL materialisation")
     g.add_argument("-q", "--quiet", action="store_true", help="only data and errors")
     g.add_argument("-v", "--verbose", action="store_true", help="more detail on standard error")
@@ -332,16 +382,24 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("build", parents=[common], help="load, reason, validate; print a summary")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
     s.add_argument("--out", type=Path, metavar="FILE", help="also write the graph as N-Quads")
-    s.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
-                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL")
+    s.add_argument(
+        "--engine",
+        choices=["sparql", "pyshacl"],
+        default="sparql",
+        help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL",
+    )
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("validate", parents=[common], help="validate the graph against the shapes")
     s.add_argument("--format", choices=["text", "turtle", "json"], default="text")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
     s.add_argument("--max-per-shape", type=int, default=None, metavar="N")
-    s.add_argument("--engine", choices=["sparql", "pyshacl"], default="sparql",
-                   help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL")
+    s.add_argument(
+        "--engine",
+        choices=["sparql", "pyshacl"],
+        default="sparql",
+        help="SHACL engine: shapes compiled to SPARQL on Oxigraph (fast), or pySHACL",
+    )
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
     s.set_defaults(func=cmd_validate)
 
@@ -357,7 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
     s.set_defaults(func=cmd_query)
 
-    s = sub.add_parser("sparql", parents=[common], help="run an ad hoc SPARQL query (text, FILE.rq or -)")
+    s = sub.add_parser(
+        "sparql", parents=[common], help="run an ad hoc SPARQL query (text, FILE.rq or -)"
+    )
     s.add_argument("query")
     s.add_argument("--format", "-f", choices=fmts, default="table")
     s.add_argument("--endpoint", metavar="URL", help="run on a remote SPARQL 1.1 endpoint")
@@ -366,9 +426,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sparql)
 
     s = sub.add_parser("export", parents=[common], help="serialise the graph")
-    s.add_argument("--format", "-f", choices=["nquads", "trig", "ntriples", "turtle", "rdfxml"],
-                   default="nquads")
-    s.add_argument("--graph", action="append", choices=["ontology", "data", "links", "enrichment", "inferred"])
+    s.add_argument(
+        "--format",
+        "-f",
+        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml"],
+        default="nquads",
+    )
+    s.add_argument(
+        "--graph", action="append", choices=["ontology", "data", "links", "enrichment", "inferred"]
+    )
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
     s.set_defaults(func=cmd_export)
 
@@ -376,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.set_defaults(func=cmd_info)
 
-    s = sub.add_parser("reason", parents=[common], help="OWL 2 RL materialisation; --dl runs HermiT")
+    s = sub.add_parser(
+        "reason", parents=[common], help="OWL 2 RL materialisation; --dl runs HermiT"
+    )
     s.add_argument("--dl", action="store_true", help="also check OWL 2 DL consistency with HermiT")
     s.add_argument("--file", type=Path, action="append", help="RDF files for the DL check")
     s.set_defaults(func=cmd_reason)

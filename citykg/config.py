@@ -92,18 +92,28 @@ def load_settings(
         table = doc.get("citykg", {})
         if not isinstance(table, dict):
             raise ConfigError(f"{origin}: [citykg] must be a table")
-        known = {"data", "queries", "store", "endpoint", "update_endpoint", "reasoning",
-                 "query_timeout", "user_agent"}
+        known = {
+            "data",
+            "queries",
+            "store",
+            "endpoint",
+            "update_endpoint",
+            "reasoning",
+            "query_timeout",
+            "user_agent",
+        }
         unknown = sorted(set(table) - known)
         if unknown:
             raise ConfigError(f"{origin}: unknown setting(s) {', '.join(unknown)}")
         base = path.parent
         if "data" in table:
             settings = settings.with_(
-                data_dirs=settings.data_dirs + _dirs(table["data"], "data", base, origin))
+                data_dirs=settings.data_dirs + _dirs(table["data"], "data", base, origin)
+            )
         if "queries" in table:
             settings = settings.with_(
-                query_dirs=settings.query_dirs + _dirs(table["queries"], "queries", base, origin))
+                query_dirs=settings.query_dirs + _dirs(table["queries"], "queries", base, origin)
+            )
         if "store" in table:
             settings = settings.with_(store_path=(base / str(table["store"])).resolve())
         for key in ("endpoint", "update_endpoint", "user_agent"):
@@ -123,11 +133,11 @@ def load_settings(
     for d in extra_data or []:
         if not d.is_dir():
             raise SourceNotFoundError(f"data folder {d} does not exist")
-        settings = settings.with_(data_dirs=settings.data_dirs + (d.resolve(),))
+        settings = settings.with_(data_dirs=(*settings.data_dirs, d.resolve()))
     for d in extra_queries or []:
         if not d.is_dir():
             raise SourceNotFoundError(f"query folder {d} does not exist")
-        settings = settings.with_(query_dirs=settings.query_dirs + (d.resolve(),))
+        settings = settings.with_(query_dirs=(*settings.query_dirs, d.resolve()))
     if store_path is not None:
         settings = settings.with_(store_path=store_path)
     if endpoint is not None:

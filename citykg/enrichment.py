@@ -57,19 +57,19 @@ PREFIXES = (
 #: One query per harvested property; ``{values}`` is the batch of items.
 HARVEST_QUERIES: dict[str, str] = {
     "P1082": "SELECT ?item ?v ?when ?prec WHERE { VALUES ?item { {values} } ?item wdt:P1082 ?v "
-             "OPTIONAL { ?item p:P1082 ?st . ?st ps:P1082 ?v ; pq:P585 ?when "
-             "OPTIONAL { ?st pqv:P585/wikibase:timePrecision ?prec } } }",
+    "OPTIONAL { ?item p:P1082 ?st . ?st ps:P1082 ?v ; pq:P585 ?when "
+    "OPTIONAL { ?st pqv:P585/wikibase:timePrecision ?prec } } }",
     "P625": "SELECT ?item ?v WHERE { VALUES ?item { {values} } ?item wdt:P625 ?v }",
     "P571": "SELECT ?item ?v WHERE { VALUES ?item { {values} } ?item wdt:P571 ?v }",
     "P17": "SELECT ?item ?v WHERE { VALUES ?item { {values} } ?item wdt:P17 ?v }",
     "P6": "SELECT ?item ?v ?start ?end ?vLabel WHERE { VALUES ?item { {values} } "
-          "{ ?item wdt:P6 ?v } UNION { ?item p:P6 ?st . ?st ps:P6 ?v "
-          "OPTIONAL { ?st pq:P580 ?start } OPTIONAL { ?st pq:P582 ?end } } "
-          'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) = "en") } }',
+    "{ ?item wdt:P6 ?v } UNION { ?item p:P6 ?st . ?st ps:P6 ?v "
+    "OPTIONAL { ?st pq:P580 ?start } OPTIONAL { ?st pq:P582 ?end } } "
+    'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) = "en") } }',
     "P190": "SELECT ?item ?v ?vLabel WHERE { VALUES ?item { {values} } ?item wdt:P190 ?v "
-            'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) IN ("en", "")) } }',
+    'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) IN ("en", "")) } }',
     "P463": "SELECT ?item ?v ?vLabel WHERE { VALUES ?item { {values} } ?item wdt:P463 ?v "
-            'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) = "en") } }',
+    'OPTIONAL { ?v rdfs:label ?vLabel FILTER(LANG(?vLabel) = "en") } }',
 }
 
 
@@ -103,7 +103,9 @@ def _table(store: Store, text: str) -> list[tuple[str | None, ...]]:
 def linked_entities(store: Store, only: Sequence[str] | None = None) -> list[Linked]:
     """Entities with a Wikidata link, from the data and links graphs (``only``: these IRIs)."""
     data, links, onto = graph_iri("data"), graph_iri("links"), graph_iri("ontology")
-    rows = _table(store, f"""
+    rows = _table(
+        store,
+        f"""
         PREFIX ckg: <{CKG}> PREFIX skos: <{SKOS}>
         SELECT DISTINCT ?x ?q ?gov WHERE {{
           {{ GRAPH <{data}> {{ ?x ckg:wikidataId ?id }} BIND(STR(?id) AS ?q) }}
@@ -111,14 +113,29 @@ def linked_entities(store: Store, only: Sequence[str] | None = None) -> list[Lin
                   FILTER(STRSTARTS(STR(?w), "{WD}")) BIND(STRAFTER(STR(?w), "{WD}") AS ?q) }}
           FILTER(isIRI(?x))
           OPTIONAL {{ GRAPH <{data}> {{ ?x ckg:governedBy ?gov }} }}
-        }} ORDER BY ?x ?q""")
-    classes = [t for (t,) in _table(store, f"""SELECT ?t WHERE {{ GRAPH <{onto}> {{
-        ?t <{RDFS.subClassOf}>* <{CKG.Place}> }} }}""") if t]
+        }} ORDER BY ?x ?q""",
+    )
+    classes = [
+        t
+        for (t,) in _table(
+            store,
+            f"""SELECT ?t WHERE {{ GRAPH <{onto}> {{
+        ?t <{RDFS.subClassOf}>* <{CKG.Place}> }} }}""",
+        )
+        if t
+    ]
     places: set[str] = set()
     if classes:
         values = " ".join(f"<{c}>" for c in classes)
-        places = {x for (x,) in _table(store, f"""SELECT DISTINCT ?x WHERE {{
-            VALUES ?t {{ {values} }} GRAPH <{data}> {{ ?x a ?t }} }}""") if x}
+        places = {
+            x
+            for (x,) in _table(
+                store,
+                f"""SELECT DISTINCT ?x WHERE {{
+            VALUES ?t {{ {values} }} GRAPH <{data}> {{ ?x a ?t }} }}""",
+            )
+            if x
+        }
     wanted = set(only) if only else None
     out: dict[str, Linked] = {}
     for x, q, gov in rows:
@@ -173,9 +190,13 @@ class _Builder:
         self.g.add((s, p, o))
         h = hashlib.sha256(f"{s} {p} {o.n3()}".encode()).hexdigest()[:16]
         node = URIRef(f"{ID}wikidata-statement/{h}")
-        for t in ((node, RDF.type, RDF.Statement), (node, RDF.subject, s),
-                  (node, RDF.predicate, p), (node, RDF.object, o),
-                  (node, CKG.citation, self.citation(retrieved))):
+        for t in (
+            (node, RDF.type, RDF.Statement),
+            (node, RDF.subject, s),
+            (node, RDF.predicate, p),
+            (node, RDF.object, o),
+            (node, CKG.citation, self.citation(retrieved)),
+        ):
             self.g.add(t)
         return node
 
@@ -201,8 +222,9 @@ def harvest(
     """Ask for the selected statements of every linked entity; map them to citykg."""
     unknown = set(properties) - set(HARVEST_QUERIES)
     if unknown:
-        raise LinkError(f"cannot harvest {', '.join(sorted(unknown))}; "
-                        f"known: {', '.join(HARVEST_QUERIES)}")
+        raise LinkError(
+            f"cannot harvest {', '.join(sorted(unknown))}; known: {', '.join(HARVEST_QUERIES)}"
+        )
     by_qid = {e.qid: e.iri for e in entities}
     b = _Builder(client.endpoint, by_qid)
     report = EnrichReport(b.g, entities=len(entities))
@@ -213,8 +235,9 @@ def harvest(
         def make(batch: Sequence[str], template: str = template) -> str:
             return template.replace("{values}", " ".join(f"wd:{q}" for q in batch))
 
-        answers = client.lookup(qids, make, lambda row: qid_of(value(row, "item") or ""),
-                                progress=progress)
+        answers = client.lookup(
+            qids, make, lambda row: qid_of(value(row, "item") or ""), progress=progress
+        )
         for e in entities:
             ans = answers.get(e.qid)
             if ans is not None:
@@ -228,8 +251,9 @@ def harvest(
 def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
     """Map one entity's answer for one property; return statements added (negative: skipped)."""
     s, when = URIRef(e.iri), ans.retrieved
-    rows: list[Binding] = sorted(ans.bindings, key=lambda r: sorted((k, v.get("value", ""))
-                                                                   for k, v in r.items()))
+    rows: list[Binding] = sorted(
+        ans.bindings, key=lambda r: sorted((k, v.get("value", "")) for k, v in r.items())
+    )
     added = 0
     if pid == "P1082":
         best: dict[str, Binding] = {}
@@ -251,7 +275,9 @@ def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
         for r in rows:
             v = value(r, "v") or ""
             if v.lower().startswith("point("):
-                b.stated(s, CKG.coordinates, Literal("POINT(" + v[6:], datatype=GEO.wktLiteral), when)
+                b.stated(
+                    s, CKG.coordinates, Literal("POINT(" + v[6:], datatype=GEO.wktLiteral), when
+                )
                 added += 1
     elif pid == "P571":
         if e.is_place:  # ckg:foundingDate is for organisations (domain); no place term yet
@@ -287,14 +313,19 @@ def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
             other = b.thing(q, "place", CKG.Place, value(r, "vLabel"))
             lo, hi = sorted((int(e.qid[1:]), int(q[1:])))
             tw = URIRef(f"{ID}twinning/q{lo}-q{hi}")
-            for t in ((tw, RDF.type, CKG.Twinning), (tw, CKG.twinningParty, s),
-                      (tw, CKG.twinningParty, other), (tw, CKG.recordedOnSideOf, s),
-                      (tw, CKG.citation, b.citation(when))):
+            for t in (
+                (tw, RDF.type, CKG.Twinning),
+                (tw, CKG.twinningParty, s),
+                (tw, CKG.twinningParty, other),
+                (tw, CKG.recordedOnSideOf, s),
+                (tw, CKG.citation, b.citation(when)),
+            ):
                 b.g.add(t)
             added += 1
     elif pid == "P463":
-        member = URIRef(e.government) if e.is_place and e.government else (
-            None if e.is_place else s)
+        member = (
+            URIRef(e.government) if e.is_place and e.government else (None if e.is_place else s)
+        )
         for r in rows:
             q = qid_of(value(r, "v") or "")
             if not q:
@@ -304,8 +335,12 @@ def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
                 continue
             org = b.thing(q, "organization", CKG.Organization, value(r, "vLabel"))
             m = URIRef(f"{ID}membership/{member.rsplit('/', 1)[-1]}-{q.lower()}")
-            for t in ((m, RDF.type, CKG.Membership), (m, ORG.member, member),
-                      (m, ORG.organization, org), (m, CKG.citation, b.citation(when))):
+            for t in (
+                (m, RDF.type, CKG.Membership),
+                (m, ORG.member, member),
+                (m, ORG.organization, org),
+                (m, CKG.citation, b.citation(when)),
+            ):
                 b.g.add(t)
             added += 1
     return added
@@ -314,10 +349,18 @@ def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
 def render_enrichment(g: Graph, *, generated_by: str) -> str:
     """The enrichment graph as sorted N-Triples with a generated-file header."""
     body = sorted(set(g.serialize(format="nt").splitlines()) - {""})
-    head = ["# GENERATED by `citykg enrich`: do not edit; rerun the command instead.",
-            f"# {generated_by}"]
+    head = [
+        "# GENERATED by `citykg enrich`: do not edit; rerun the command instead.",
+        f"# {generated_by}",
+    ]
     return "\n".join(head + body) + "\n"
 
 
-__all__ = ["HARVEST_QUERIES", "EnrichReport", "Linked", "harvest", "linked_entities",
-           "render_enrichment"]
+__all__ = [
+    "HARVEST_QUERIES",
+    "EnrichReport",
+    "Linked",
+    "harvest",
+    "linked_entities",
+    "render_enrichment",
+]

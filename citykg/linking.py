@@ -77,8 +77,19 @@ DECISIONS_FILE = "decisions.csv"
 CURATED_FILE = "curated.ttl"
 
 DECISION_COLUMNS = ("entity", "wikidata_id", "decision", "reviewer", "date", "note")
-REVIEW_COLUMNS = ("entity", "label", "kind", "reason", "rank", "wikidata_id", "wikidata_label",
-                  "score", "margin", "evidence", "found")
+REVIEW_COLUMNS = (
+    "entity",
+    "label",
+    "kind",
+    "reason",
+    "rank",
+    "wikidata_id",
+    "wikidata_label",
+    "score",
+    "margin",
+    "evidence",
+    "found",
+)
 
 QID_RE = re.compile(r"^Q[1-9][0-9]*$")
 _POINT_RE = re.compile(r"^\s*point\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$", re.I)
@@ -199,8 +210,10 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     877
     """
     lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -211,7 +224,7 @@ def qid_of(iri: str) -> str | None:
     'Q90'
     """
     if iri.startswith(str(WD)):
-        q = iri[len(str(WD)):]
+        q = iri[len(str(WD)) :]
         return q if QID_RE.match(q) else None
     return None
 
@@ -233,8 +246,9 @@ def entity_iri(text: str) -> str:
 # --- candidates ---------------------------------------------------------------
 
 
-def candidate_query(names: Sequence[str], link_classes: Sequence[str],
-                    languages: Sequence[str]) -> str:
+def candidate_query(
+    names: Sequence[str], link_classes: Sequence[str], languages: Sequence[str]
+) -> str:
     """The SELECT query for the label/alias matches of a batch of names.
 
     ``?key`` repeats the name asked for, so a batched answer can be split per name.
@@ -260,9 +274,9 @@ def candidate_query(names: Sequence[str], link_classes: Sequence[str],
         "  VALUES (?key ?label) {\n" + "\n".join(rows) + "\n  }\n"
         "  { ?item rdfs:label ?label BIND(rdfs:label AS ?prop) }\n"
         "  UNION { ?item skos:altLabel ?label BIND(skos:altLabel AS ?prop) }\n"
-        "  FILTER(STRSTARTS(STR(?item), \"http://www.wikidata.org/entity/Q\"))\n"
-        + typed +
-        "  BIND(EXISTS { ?item wdt:P31 ?anyClass } AS ?hasType)\n"
+        '  FILTER(STRSTARTS(STR(?item), "http://www.wikidata.org/entity/Q"))\n'
+        + typed
+        + "  BIND(EXISTS { ?item wdt:P31 ?anyClass } AS ?hasType)\n"
         "  OPTIONAL { ?item wdt:P17 ?country }\n"
         "  OPTIONAL { ?item wdt:P625 ?coord }\n"
         "  OPTIONAL { ?item wdt:P1082 ?pop }\n"
@@ -338,8 +352,10 @@ def score(entity: Entity, c: Candidate) -> Candidate:
     notes: list[str] = []
     best_name = 0.0
     for text, lang, prop in sorted(c.matched):
-        sim = max((SequenceMatcher(None, _norm(text), _norm(n)).ratio() for n in entity.names),
-                  default=0.0)
+        sim = max(
+            (SequenceMatcher(None, _norm(text), _norm(n)).ratio() for n in entity.names),
+            default=0.0,
+        )
         sim *= 1.0 if prop == "label" else 0.95
         if sim > best_name:
             best_name = sim
@@ -365,8 +381,10 @@ def score(entity: Entity, c: Candidate) -> Candidate:
             notes.append(f"P17 wd:{entity.country_qid} as ours")
         elif c.countries:
             f["country"] = 0.0
-            notes.append(f"P17 {' '.join('wd:' + q for q in sorted(c.countries))}, "
-                         f"ours wd:{entity.country_qid}")
+            notes.append(
+                f"P17 {' '.join('wd:' + q for q in sorted(c.countries))}, "
+                f"ours wd:{entity.country_qid}"
+            )
         else:
             f["country"] = 0.5
             notes.append("no P17")
@@ -387,11 +405,18 @@ def score(entity: Entity, c: Candidate) -> Candidate:
     return c
 
 
-def decide(entity: Entity, candidates: list[Candidate], *, threshold: float = DEFAULT_THRESHOLD,
-           margin: float = DEFAULT_MARGIN) -> Outcome:
+def decide(
+    entity: Entity,
+    candidates: list[Candidate],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    margin: float = DEFAULT_MARGIN,
+) -> Outcome:
     """Score and rank the candidates; accept only a clear, confirmed winner."""
-    ranked = sorted((score(entity, c) for c in candidates),
-                    key=lambda c: (-c.score, -(c.population or 0), int(c.qid[1:])))
+    ranked = sorted(
+        (score(entity, c) for c in candidates),
+        key=lambda c: (-c.score, -(c.population or 0), int(c.qid[1:])),
+    )
     out = Outcome(entity, ranked)
     if not ranked:
         out.reason = "no candidate"
@@ -405,8 +430,10 @@ def decide(entity: Entity, candidates: list[Candidate], *, threshold: float = DE
         out.reason = "the best candidate contradicts our data"
     elif best.features.get("type") != 1.0:
         out.reason = "the best candidate is not confirmed in type"
-    elif entity.kind != "country" and 1.0 not in (best.features.get("country"),
-                                                  best.features.get("distance")):
+    elif entity.kind != "country" and 1.0 not in (
+        best.features.get("country"),
+        best.features.get("distance"),
+    ):
         out.reason = "the best candidate is confirmed by neither country nor coordinates"
     elif best.score < threshold:
         out.reason = f"best score {best.score:.3f} below the threshold {threshold}"
@@ -436,8 +463,9 @@ def _rows(store: Store, text: str) -> list[tuple[str | None, ...]]:
     return [tuple(None if t is None else str(t) for t in row) for row in res.rows]
 
 
-def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
-                        only: Sequence[str] | None = None) -> list[Entity]:
+def entities_from_store(
+    store: Store, *, kinds: Sequence[str] | None = None, only: Sequence[str] | None = None
+) -> list[Entity]:
     """The entities of the data graph without a ``ckg:wikidataId``, with their facts.
 
     Link classes come from the ontology graph (``ckg:wikidataLinkClass`` on the
@@ -446,7 +474,9 @@ def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
     data, onto = graph_iri("data"), graph_iri("ontology")
     wanted = [(k, c) for k, c in KINDS if kinds is None or k in kinds]
     values = " ".join(f'(<{c}> "{k}")' for k, c in wanted)
-    rows = _rows(store, f"""
+    rows = _rows(
+        store,
+        f"""
         PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
         SELECT DISTINCT ?x ?kind ?wdclass WHERE {{
           VALUES (?root ?kind) {{ {values} }}
@@ -455,7 +485,8 @@ def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
           FILTER(isIRI(?x))
           FILTER NOT EXISTS {{ GRAPH <{data}> {{ ?x ckg:wikidataId ?id }} }}
           OPTIONAL {{ GRAPH <{onto}> {{ ?t rdfs:subClassOf* ?lc . ?lc ckg:wikidataLinkClass ?wdclass }} }}
-        }}""")
+        }}""",
+    )
     order = {k: i for i, (k, _) in enumerate(KINDS)}
     found: dict[str, Entity] = {}
     classes: dict[str, set[str]] = {}
@@ -472,7 +503,9 @@ def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
         return []
     for x, e in found.items():
         e.link_classes = tuple(sorted(classes.get(x, ())))
-    facts = _rows(store, f"""
+    facts = _rows(
+        store,
+        f"""
         PREFIX rdfs: <{RDFS}> PREFIX skos: <{SKOS}> PREFIX ckg: <{CKG}>
         PREFIX geo: <http://www.opengis.net/ont/geosparql#>
         SELECT ?x ?p ?v ?lang WHERE {{
@@ -485,7 +518,8 @@ def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
             UNION {{ ?x geo:hasGeometry/geo:asWKT ?v BIND("point" AS ?p) }}
           }}
           BIND(LANG(?v) AS ?lang)
-        }} ORDER BY ?x ?p ?lang ?v""")
+        }} ORDER BY ?x ?p ?lang ?v""",
+    )
     names: dict[str, list[tuple[int, int, str]]] = {}
     for x, p, v, lang in facts:
         e = found.get(x or "")
@@ -504,8 +538,9 @@ def entities_from_store(store: Store, *, kinds: Sequence[str] | None = None,
         for *_, v in sorted(items):
             if v not in found[iri].names:
                 found[iri].names.append(v)
-    return [found[x] for x in sorted(found, key=lambda i: (order[found[i].kind], i))
-            if found[x].names]
+    return [
+        found[x] for x in sorted(found, key=lambda i: (order[found[i].kind], i)) if found[x].names
+    ]
 
 
 # --- files ----------------------------------------------------------------------
@@ -533,9 +568,14 @@ def read_links_file(path: Path) -> dict[str, LinkRecord]:
 
         reviewer = g.value(node, CKG.reviewer)
         out[str(s)] = LinkRecord(
-            str(s), qid, num(CKG.linkScore), num(CKG.linkMargin),
-            str(g.value(node, CKG.linkEvidence) or ""), str(g.value(node, CKG.date) or ""),
-            str(reviewer) if reviewer is not None else None)
+            str(s),
+            qid,
+            num(CKG.linkScore),
+            num(CKG.linkMargin),
+            str(g.value(node, CKG.linkEvidence) or ""),
+            str(g.value(node, CKG.date) or ""),
+            str(reviewer) if reviewer is not None else None,
+        )
     return out
 
 
@@ -577,10 +617,19 @@ def read_decisions(path: Path) -> list[Decision]:
             if not QID_RE.match(qid):
                 raise LinkError(f"{path}:{n}: {qid!r} is not a Wikidata ID")
             if verdict not in ("accept", "reject"):
-                raise LinkError(f"{path}:{n}: decision must be 'accept' or 'reject', got {verdict!r}")
-            out.append(Decision(entity_iri(ent), qid, verdict == "accept",
-                                (row.get("reviewer") or "").strip(),
-                                (row.get("date") or "").strip(), (row.get("note") or "").strip()))
+                raise LinkError(
+                    f"{path}:{n}: decision must be 'accept' or 'reject', got {verdict!r}"
+                )
+            out.append(
+                Decision(
+                    entity_iri(ent),
+                    qid,
+                    verdict == "accept",
+                    (row.get("reviewer") or "").strip(),
+                    (row.get("date") or "").strip(),
+                    (row.get("note") or "").strip(),
+                )
+            )
     return out
 
 
@@ -589,7 +638,7 @@ def _ttl_string(text: str) -> str:
 
 
 def _decision_key(entity: str, qid: str) -> str:
-    tail = entity[len(str(ID)):] if entity.startswith(str(ID)) else re.sub(r"\W+", "-", entity)
+    tail = entity[len(str(ID)) :] if entity.startswith(str(ID)) else re.sub(r"\W+", "-", entity)
     return f"{tail.replace('/', '-').strip('-').lower()}-{qid.lower()}"
 
 
@@ -633,9 +682,21 @@ def render_review(outcomes: Iterable[Outcome], found: str, top: int = 5) -> str:
     for o in sorted(outcomes, key=lambda o: o.entity.iri):
         m = margin_of(o)
         for rank, c in enumerate(o.candidates[:top], start=1):
-            w.writerow([o.entity.iri, o.entity.label, o.entity.kind, o.reason, rank, c.qid,
-                        c.label, f"{c.score:.4f}", f"{m:.4f}" if rank == 1 else "", c.evidence,
-                        found])
+            w.writerow(
+                [
+                    o.entity.iri,
+                    o.entity.label,
+                    o.entity.kind,
+                    o.reason,
+                    rank,
+                    c.qid,
+                    c.label,
+                    f"{c.score:.4f}",
+                    f"{m:.4f}" if rank == 1 else "",
+                    c.evidence,
+                    found,
+                ]
+            )
     return buf.getvalue()
 
 
@@ -705,10 +766,16 @@ def link(
             if acc is not None:
                 hit = next((c for c in cands if c.qid == acc.qid), None)
                 s = score(e, hit) if hit else None
-                rec = LinkRecord(e.iri, acc.qid, s.score if s else None, None,
-                                 (f"accepted in review: {acc.note}; " if acc.note else
-                                  "accepted in review; ") + (s.evidence if s else "not a candidate"),
-                                 acc.date or today, acc.reviewer or "unknown")
+                rec = LinkRecord(
+                    e.iri,
+                    acc.qid,
+                    s.score if s else None,
+                    None,
+                    (f"accepted in review: {acc.note}; " if acc.note else "accepted in review; ")
+                    + (s.evidence if s else "not a candidate"),
+                    acc.date or today,
+                    acc.reviewer or "unknown",
+                )
                 report.links.append(rec)
                 report.new_links.append(rec)
                 if kind == "country":

@@ -65,8 +65,10 @@ def rdf_files(folder: Path, *, recursive: bool = False) -> list[Path]:
         raise SourceNotFoundError(f"{folder}: no such folder")
     pattern = "**/*" if recursive else "*"
     return sorted(
-        p for p in folder.glob(pattern)
-        if p.is_file() and p.suffix.lower() in FORMATS_BY_SUFFIX
+        p
+        for p in folder.glob(pattern)
+        if p.is_file()
+        and p.suffix.lower() in FORMATS_BY_SUFFIX
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 

@@ -61,5 +61,4 @@ def examples(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> 
 
 def query_docs(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> str:
     """The whole ``queries/README.md``."""
-    return library_markdown(shipped.library, examples(shipped, fixture),
-                            questions=read_questions())
+    return library_markdown(shipped.library, examples(shipped, fixture), questions=read_questions())

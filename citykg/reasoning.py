@@ -151,20 +151,31 @@ class _OntologyReader:
         self.store = store
         self.graphs = graphs
 
-    def objects(self, s: ox.NamedNode | ox.BlankNode, p: str) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    def objects(
+        self, s: ox.NamedNode | ox.BlankNode, p: str
+    ) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
         out = []
         for g in self.graphs:
             out += [q.object for q in self.store.quads_for_pattern(s, ox.NamedNode(p), None, g)]
         return out  # type: ignore[return-value]
 
-    def pairs(self, p: str) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    def pairs(
+        self, p: str
+    ) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         out = []
         for g in self.graphs:
-            out += [(q.subject, q.object) for q in self.store.quads_for_pattern(None, ox.NamedNode(p), None, g)]
+            out += [
+                (q.subject, q.object)
+                for q in self.store.quads_for_pattern(None, ox.NamedNode(p), None, g)
+            ]
         return out  # type: ignore[return-value]
 
     def subjects_of_type(self, cls: str) -> list[ox.NamedNode | ox.BlankNode]:
-        return [s for s, o in self.pairs(str(RDF.type)) if isinstance(o, ox.NamedNode) and o.value == cls]
+        return [
+            s
+            for s, o in self.pairs(str(RDF.type))
+            if isinstance(o, ox.NamedNode) and o.value == cls
+        ]
 
     def rdf_list(self, head: object) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
         items = []
@@ -313,37 +324,106 @@ def compile_rules(ax: Axioms) -> list[tuple[str, str]]:
     rules: list[tuple[str, str]] = []
     sub_class = {(a, b) for a, b in _closure(ax.sub_class) if b not in _SKIP_CLASSES}
     if sub_class:
-        rules.append(("cax-sco", ins % ("?x a ?d", f"VALUES (?c ?d) {{ {_values(sub_class)} }} GRAPH ?g {{ ?x a ?c }}", "?x a ?d")))
+        rules.append(
+            (
+                "cax-sco",
+                ins
+                % (
+                    "?x a ?d",
+                    f"VALUES (?c ?d) {{ {_values(sub_class)} }} GRAPH ?g {{ ?x a ?c }}",
+                    "?x a ?d",
+                ),
+            )
+        )
     sub_prop = _closure(ax.sub_prop)
     if sub_prop:
-        rules.append(("prp-spo1", ins % ("?x ?q ?y", f"VALUES (?p ?q) {{ {_values(sub_prop)} }} GRAPH ?g {{ ?x ?p ?y }}", "?x ?q ?y")))
+        rules.append(
+            (
+                "prp-spo1",
+                ins
+                % (
+                    "?x ?q ?y",
+                    f"VALUES (?p ?q) {{ {_values(sub_prop)} }} GRAPH ?g {{ ?x ?p ?y }}",
+                    "?x ?q ?y",
+                ),
+            )
+        )
     if ax.inverse:
-        rules.append(("prp-inv", ins % ("?y ?q ?x", f"VALUES (?p ?q) {{ {_values(ax.inverse)} }} GRAPH ?g {{ ?x ?p ?y }} FILTER(!isLiteral(?y))", "?y ?q ?x")))
+        rules.append(
+            (
+                "prp-inv",
+                ins
+                % (
+                    "?y ?q ?x",
+                    f"VALUES (?p ?q) {{ {_values(ax.inverse)} }} GRAPH ?g {{ ?x ?p ?y }} FILTER(!isLiteral(?y))",
+                    "?y ?q ?x",
+                ),
+            )
+        )
     for p in sorted(ax.transitive):
-        rules.append((f"prp-trp {p}", ins % (f"?x <{p}> ?z", f"GRAPH ?g1 {{ ?x <{p}> ?y }} GRAPH ?g2 {{ ?y <{p}> ?z }}", f"?x <{p}> ?z")))
+        rules.append(
+            (
+                f"prp-trp {p}",
+                ins
+                % (
+                    f"?x <{p}> ?z",
+                    f"GRAPH ?g1 {{ ?x <{p}> ?y }} GRAPH ?g2 {{ ?y <{p}> ?z }}",
+                    f"?x <{p}> ?z",
+                ),
+            )
+        )
     for prop, steps in ax.chains:
         c = _Counter()
         nodes = ["?x"] + [c.var("n") for _ in steps[:-1]] + ["?z"]
         body = " ".join(
-            _t(nodes[i + 1], f"<{p}>", nodes[i], c) if inverse else _t(nodes[i], f"<{p}>", nodes[i + 1], c)
+            _t(nodes[i + 1], f"<{p}>", nodes[i], c)
+            if inverse
+            else _t(nodes[i], f"<{p}>", nodes[i + 1], c)
             for i, (p, inverse) in enumerate(steps)
         )
         rules.append((f"prp-spo2 {prop}", ins % (f"?x <{prop}> ?z", body, f"?x <{prop}> ?z")))
     dom = {(p, c) for p, c in ax.domain if c not in _SKIP_CLASSES}
     if dom:
-        rules.append(("prp-dom", ins % ("?x a ?c", f"VALUES (?p ?c) {{ {_values(dom)} }} GRAPH ?g {{ ?x ?p ?y }}", "?x a ?c")))
-    rng = {(p, c) for p, c in ax.range
-           if c not in _SKIP_CLASSES and not c.startswith(_DATATYPE_NS) and c != str(RDF.langString)
-           and not c.startswith("http://www.opengis.net/ont/geosparql#wkt")}
+        rules.append(
+            (
+                "prp-dom",
+                ins
+                % (
+                    "?x a ?c",
+                    f"VALUES (?p ?c) {{ {_values(dom)} }} GRAPH ?g {{ ?x ?p ?y }}",
+                    "?x a ?c",
+                ),
+            )
+        )
+    rng = {
+        (p, c)
+        for p, c in ax.range
+        if c not in _SKIP_CLASSES
+        and not c.startswith(_DATATYPE_NS)
+        and c != str(RDF.langString)
+        and not c.startswith("http://www.opengis.net/ont/geosparql#wkt")
+    }
     if rng:
-        rules.append(("prp-rng", ins % ("?y a ?c", f"VALUES (?p ?c) {{ {_values(rng)} }} GRAPH ?g {{ ?x ?p ?y }} FILTER(!isLiteral(?y))", "?y a ?c")))
+        rules.append(
+            (
+                "prp-rng",
+                ins
+                % (
+                    "?y a ?c",
+                    f"VALUES (?p ?c) {{ {_values(rng)} }} GRAPH ?g {{ ?x ?p ?y }} FILTER(!isLiteral(?y))",
+                    "?y a ?c",
+                ),
+            )
+        )
     for i, (expr, cls) in enumerate(ax.sufficient):
         cond = condition(expr, "?x", _Counter())
         if cond is not None:
             rules.append((f"cls-suff {cls} #{i}", ins % (f"?x a <{cls}>", cond, f"?x a <{cls}>")))
     for i, (cls, expr) in enumerate(ax.necessary):
         for j, tmpl in enumerate(consequences(expr, "?x")):
-            rules.append((f"cls-nec {cls} #{i}.{j}", ins % (tmpl, f"GRAPH ?g {{ ?x a <{cls}> }}", tmpl)))
+            rules.append(
+                (f"cls-nec {cls} #{i}.{j}", ins % (tmpl, f"GRAPH ?g {{ ?x a <{cls}> }}", tmpl))
+            )
     return rules
 
 
@@ -352,17 +432,33 @@ def consistency_checks(ax: Axioms) -> list[tuple[str, str]]:
     checks = []
     dis = ax.disjoint | {(b, a) for a, b in ax.disjoint}
     if dis:
-        checks.append(("cax-dw: an individual is an instance of two disjoint classes",
-                       f"SELECT DISTINCT ?x ?c ?d WHERE {{ VALUES (?c ?d) {{ {_values(dis)} }} "
-                       "GRAPH ?g1 { ?x a ?c } GRAPH ?g2 { ?x a ?d } FILTER(STR(?c) < STR(?d)) } ORDER BY ?x"))
+        checks.append(
+            (
+                "cax-dw: an individual is an instance of two disjoint classes",
+                f"SELECT DISTINCT ?x ?c ?d WHERE {{ VALUES (?c ?d) {{ {_values(dis)} }} "
+                "GRAPH ?g1 { ?x a ?c } GRAPH ?g2 { ?x a ?d } FILTER(STR(?c) < STR(?d)) } ORDER BY ?x",
+            )
+        )
     for p in sorted(ax.irreflexive):
-        checks.append((f"prp-irp: <{p}> is irreflexive but relates a node to itself",
-                       f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x <{p}> ?x }} }} ORDER BY ?x"))
+        checks.append(
+            (
+                f"prp-irp: <{p}> is irreflexive but relates a node to itself",
+                f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x <{p}> ?x }} }} ORDER BY ?x",
+            )
+        )
     for p in sorted(ax.asymmetric):
-        checks.append((f"prp-asyp: <{p}> is asymmetric but holds both ways",
-                       f"SELECT DISTINCT ?x ?y WHERE {{ GRAPH ?g1 {{ ?x <{p}> ?y }} GRAPH ?g2 {{ ?y <{p}> ?x }} }} ORDER BY ?x"))
-    checks.append(("cls-nothing2: an individual is an instance of owl:Nothing",
-                   f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x a <{OWL.Nothing}> }} }} ORDER BY ?x"))
+        checks.append(
+            (
+                f"prp-asyp: <{p}> is asymmetric but holds both ways",
+                f"SELECT DISTINCT ?x ?y WHERE {{ GRAPH ?g1 {{ ?x <{p}> ?y }} GRAPH ?g2 {{ ?y <{p}> ?x }} }} ORDER BY ?x",
+            )
+        )
+    checks.append(
+        (
+            "cls-nothing2: an individual is an instance of owl:Nothing",
+            f"SELECT DISTINCT ?x WHERE {{ GRAPH ?g {{ ?x a <{OWL.Nothing}> }} }} ORDER BY ?x",
+        )
+    )
     return checks
 
 
@@ -428,7 +524,9 @@ def materialise(
             new = [t for t in res.triples if not store.contains(*t)]
             if new:
                 store.add(new, graph)
-        now = size() + sum(store.graph_sizes().get(g, 0) for g in {g for _, g, _ in custom} - {"inferred"})
+        now = size() + sum(
+            store.graph_sizes().get(g, 0) for g in {g for _, g, _ in custom} - {"inferred"}
+        )
         if progress is not None:
             progress(rounds, now)
         if now == before:
@@ -460,8 +558,10 @@ class DLReport:
 
 
 _DATE_TYPES = {
-    "http://www.w3.org/2001/XMLSchema#date", "http://www.w3.org/2001/XMLSchema#gYear",
-    "http://www.w3.org/2001/XMLSchema#gYearMonth", "http://www.w3.org/2001/XMLSchema#anyURI",
+    "http://www.w3.org/2001/XMLSchema#date",
+    "http://www.w3.org/2001/XMLSchema#gYear",
+    "http://www.w3.org/2001/XMLSchema#gYearMonth",
+    "http://www.w3.org/2001/XMLSchema#anyURI",
     "http://www.opengis.net/ont/geosparql#wktLiteral",
 }
 
@@ -479,8 +579,10 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     Raises :class:`ReasonerError` when Java is missing or the reasoner crashes.
     """
     if not java_available():
-        raise ReasonerError("the OWL 2 DL check needs Java (HermiT runs on the JVM); "
-                            "install a JRE (Debian: default-jre-headless); the RL step runs without it")
+        raise ReasonerError(
+            "the OWL 2 DL check needs Java (HermiT runs on the JVM); "
+            "install a JRE (Debian: default-jre-headless); the RL step runs without it"
+        )
     import rdflib
 
     from .store import parse_file
@@ -492,7 +594,11 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     for f in files:
         for t in parse_file(f):
             s, p, o = to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)  # type: ignore[arg-type]
-            if isinstance(o, rdflib.Literal) and o.datatype is not None and str(o.datatype) in _DATE_TYPES:
+            if (
+                isinstance(o, rdflib.Literal)
+                and o.datatype is not None
+                and str(o.datatype) in _DATE_TYPES
+            ):
                 o = rdflib.Literal(str(o))
                 mapped += 1
             g.add((s, p, o))
@@ -509,6 +615,8 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
         except owlready2.OwlReadyInconsistentOntologyError as e:
             return DLReport(False, [], str(e) or "HermiT: the ontology is inconsistent", mapped)
         except Exception as e:  # noqa: BLE001 - owlready2 raises plain exceptions for Java failures
-            raise ReasonerError(f"HermiT failed: {str(e).strip().splitlines()[-1] if str(e).strip() else e}") from None
+            raise ReasonerError(
+                f"HermiT failed: {str(e).strip().splitlines()[-1] if str(e).strip() else e}"
+            ) from None
         unsat = sorted(c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing)
     return DLReport(True, unsat, timeout_note, mapped)

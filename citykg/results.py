@@ -29,9 +29,20 @@ SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "markdown")
 GRAPH_FORMATS = ("turtle", "ntriples", "jsonld", "xml", "nquads")
 
 _INT_TYPES = {
-    XSD.integer, XSD.int, XSD.long, XSD.short, XSD.byte, XSD.nonNegativeInteger,
-    XSD.positiveInteger, XSD.negativeInteger, XSD.nonPositiveInteger, XSD.unsignedInt,
-    XSD.unsignedLong, XSD.unsignedShort, XSD.unsignedByte, XSD.gYear,
+    XSD.integer,
+    XSD.int,
+    XSD.long,
+    XSD.short,
+    XSD.byte,
+    XSD.nonNegativeInteger,
+    XSD.positiveInteger,
+    XSD.negativeInteger,
+    XSD.nonPositiveInteger,
+    XSD.unsignedInt,
+    XSD.unsignedLong,
+    XSD.unsignedShort,
+    XSD.unsignedByte,
+    XSD.gYear,
 }
 _FLOAT_TYPES = {XSD.decimal, XSD.double, XSD.float}
 
@@ -143,14 +154,20 @@ class SelectResult:
             col = [r[i] for r in self.rows]
             types = {t.datatype for t in col if isinstance(t, Literal)}
             values = [_python_value(t) for t in col]
-            if types and types <= _INT_TYPES and all(isinstance(t, Literal) or t is None
-                                                     for t in col):
+            if (
+                types
+                and types <= _INT_TYPES
+                and all(isinstance(t, Literal) or t is None for t in col)
+            ):
                 data[var] = pd.array(values, dtype="Int64")
-            elif types and types <= (_FLOAT_TYPES | _INT_TYPES) and all(
-                isinstance(t, Literal) or t is None for t in col
+            elif (
+                types
+                and types <= (_FLOAT_TYPES | _INT_TYPES)
+                and all(isinstance(t, Literal) or t is None for t in col)
             ):
                 data[var] = pd.array(
-                    [float(v) if v is not None else None for v in values], dtype="Float64")
+                    [float(v) if v is not None else None for v in values], dtype="Float64"
+                )
             elif types == {XSD.boolean}:
                 data[var] = pd.array(values, dtype="boolean")
             elif types and types <= {XSD.date, XSD.dateTime}:
@@ -167,8 +184,11 @@ class SelectResult:
             "head": {"vars": self.variables},
             "results": {
                 "bindings": [
-                    {v: _json_term(t) for v, t in zip(self.variables, row, strict=True)
-                     if t is not None}
+                    {
+                        v: _json_term(t)
+                        for v, t in zip(self.variables, row, strict=True)
+                        if t is not None
+                    }
                     for row in self.rows
                 ]
             },
@@ -212,8 +232,10 @@ class SelectResult:
         def esc(s: str) -> str:
             return s.replace("|", "\\|").replace("\n", " ")
 
-        lines = ["| " + " | ".join(self.variables) + " |",
-                 "|" + "|".join("---" for _ in self.variables) + "|"]
+        lines = [
+            "| " + " | ".join(self.variables) + " |",
+            "|" + "|".join("---" for _ in self.variables) + "|",
+        ]
         lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in self._cells(limit)]
         if limit is not None and len(self.rows) > limit:
             lines.append(f"\n… {len(self.rows) - limit} more rows")
@@ -231,7 +253,7 @@ class SelectResult:
         widths = [len(v) for v in self.variables]
         for row in cells:
             widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-        fmt = "  ".join("{:<%d}" % w for w in widths)
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines = [fmt.format(*self.variables), fmt.format(*("-" * w for w in widths))]
         lines += [fmt.format(*row) for row in cells]
         lines.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})")
@@ -240,8 +262,12 @@ class SelectResult:
     def serialize(self, fmt: str) -> str:
         """Serialise in one of :data:`SELECT_FORMATS`."""
         writers = {
-            "table": self.to_table, "csv": self.to_csv, "tsv": self.to_tsv,
-            "json": self.to_json, "xml": self.to_xml, "markdown": self.to_markdown,
+            "table": self.to_table,
+            "csv": self.to_csv,
+            "tsv": self.to_tsv,
+            "json": self.to_json,
+            "xml": self.to_xml,
+            "markdown": self.to_markdown,
         }
         if fmt not in writers:
             raise ValueError(f"unknown result format {fmt!r}; expected one of {SELECT_FORMATS}")
@@ -304,6 +330,8 @@ class GraphResult:
 QueryResult = SelectResult | AskResult | GraphResult
 
 
-def select_from_rows(variables: Sequence[str], rows: Iterable[Sequence[Term | None]]) -> SelectResult:
+def select_from_rows(
+    variables: Sequence[str], rows: Iterable[Sequence[Term | None]]
+) -> SelectResult:
     """A SelectResult from plain sequences."""
     return SelectResult(list(variables), [tuple(r) for r in rows])

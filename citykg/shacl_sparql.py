@@ -36,8 +36,9 @@ from rdflib.term import BNode, Literal, Node, URIRef
 from .errors import CitykgError
 
 #: Datatypes whose lexical forms pySHACL checks through rdflib (``ill_typed``).
-_CHECKED_DATATYPES = frozenset({XSD.integer, XSD.float, XSD.decimal, XSD.boolean, XSD.date,
-                                XSD.time, XSD.dateTime})
+_CHECKED_DATATYPES = frozenset(
+    {XSD.integer, XSD.float, XSD.decimal, XSD.boolean, XSD.date, XSD.time, XSD.dateTime}
+)
 
 _NODE_KIND_FILTERS = {
     SH.IRI: "isIRI(?v)",
@@ -48,13 +49,40 @@ _NODE_KIND_FILTERS = {
     SH.IRIOrLiteral: "(isIRI(?v) || isLiteral(?v))",
 }
 
-_KNOWN_SHAPE_KEYS = frozenset({
-    RDF.type, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
-    SH.property, SH.sparql, SH.closed, SH.ignoredProperties, SH.severity, SH.message,
-    SH.deactivated, SH.path, SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.nodeKind,
-    SH.pattern, SH.flags, SH["in"], SH.hasValue, SH.minInclusive, SH.maxInclusive,
-    SH.uniqueLang, SH["or"], SH.name, SH.description, SH.order, SH.group,
-})
+_KNOWN_SHAPE_KEYS = frozenset(
+    {
+        RDF.type,
+        SH.targetClass,
+        SH.targetNode,
+        SH.targetSubjectsOf,
+        SH.targetObjectsOf,
+        SH.property,
+        SH.sparql,
+        SH.closed,
+        SH.ignoredProperties,
+        SH.severity,
+        SH.message,
+        SH.deactivated,
+        SH.path,
+        SH.minCount,
+        SH.maxCount,
+        SH.datatype,
+        SH["class"],
+        SH.nodeKind,
+        SH.pattern,
+        SH.flags,
+        SH["in"],
+        SH.hasValue,
+        SH.minInclusive,
+        SH.maxInclusive,
+        SH.uniqueLang,
+        SH["or"],
+        SH.name,
+        SH.description,
+        SH.order,
+        SH.group,
+    }
+)
 
 
 class UnsupportedShapeError(CitykgError):
@@ -138,7 +166,8 @@ def _instance_of(var: str, cls: Node, subclasses: Subclasses) -> str:
     if len(names) == 1:
         return f"{var} <{RDF.type}> {names[0]}"
     return f"{var} <{RDF.type}> ?cls_ . FILTER (?cls_ IN ({', '.join(names)}))".replace(
-        "?cls_", f"?cls_{zlib.crc32((var + str(cls)).encode())}")
+        "?cls_", f"?cls_{zlib.crc32((var + str(cls)).encode())}"
+    )
 
 
 def _target_pattern(g: rdflib.Graph, shape: Node, subclasses: Subclasses = None) -> str:
@@ -224,25 +253,43 @@ def compile_shapes(shapes: rdflib.Graph, subclasses: Subclasses = None) -> list[
             continue
         _check_keys(g, ns)
         if g.value(ns, SH.path) is not None:
-            raise UnsupportedShapeError(f"{ns}: property shapes with their own targets are not supported")
+            raise UnsupportedShapeError(
+                f"{ns}: property shapes with their own targets are not supported"
+            )
         target = _target_pattern(g, ns, subclasses)
         if not target:
             continue
         sev = g.value(ns, SH.severity)
-        shape = _Shape(ns, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ns), target)
+        shape = _Shape(
+            ns, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ns), target
+        )
         for c in g.objects(ns, SH.sparql):
             queries.append(_sparql_query(g, shape, c))
         if g.value(ns, SH.closed) == Literal(True):
-            allowed = {p for ps in g.objects(ns, SH.property)
-                       for p in [g.value(ps, SH.path)] if isinstance(p, URIRef)}
+            allowed = {
+                p
+                for ps in g.objects(ns, SH.property)
+                for p in [g.value(ps, SH.path)]
+                if isinstance(p, URIRef)
+            }
             ign = g.value(ns, SH.ignoredProperties)
             if ign is not None:
-                allowed |= {p for p in rdflib.collection.Collection(g, ign)  # type: ignore[arg-type]
-                            if isinstance(p, URIRef)}
+                allowed |= {
+                    p
+                    for p in rdflib.collection.Collection(g, ign)  # type: ignore[arg-type]
+                    if isinstance(p, URIRef)
+                }
             filt = " && ".join(f"?p != <{p}>" for p in sorted(allowed, key=str)) or "true"
-            queries.append(_Query(shape, ns, SH.ClosedConstraintComponent,
-                                  f"SELECT DISTINCT ?this ?p ?v WHERE {{ {target} ?this ?p ?v . FILTER ({filt}) }}",
-                                  kind="closed", message=shape.message))
+            queries.append(
+                _Query(
+                    shape,
+                    ns,
+                    SH.ClosedConstraintComponent,
+                    f"SELECT DISTINCT ?this ?p ?v WHERE {{ {target} ?this ?p ?v . FILTER ({filt}) }}",
+                    kind="closed",
+                    message=shape.message,
+                )
+            )
         for ps in g.objects(ns, SH.property):
             if g.value(ps, SH.deactivated) == Literal(True):
                 continue
@@ -253,21 +300,34 @@ def compile_shapes(shapes: rdflib.Graph, subclasses: Subclasses = None) -> list[
 def _sparql_query(g: rdflib.Graph, shape: _Shape, c: Node) -> _Query:
     select = g.value(c, SH.select)
     if select is None:
-        raise UnsupportedShapeError(f"{shape.node}: only SELECT-based SPARQL constraints are supported")
+        raise UnsupportedShapeError(
+            f"{shape.node}: only SELECT-based SPARQL constraints are supported"
+        )
     body = _THIS.sub("?this", str(select))
     if "$PATH" in body or "$currentShape" in body or "$shapesGraph" in body:
-        raise UnsupportedShapeError(f"{shape.node}: $PATH, $currentShape and $shapesGraph are not supported")
+        raise UnsupportedShapeError(
+            f"{shape.node}: $PATH, $currentShape and $shapesGraph are not supported"
+        )
     text = f"{_prefixes(g, c)}\nSELECT DISTINCT * WHERE {{ {shape.target} {{ {body} }} }}"
-    return _Query(shape, shape.node, SH.SPARQLConstraintComponent, text, kind="sparql",
-                  message=_message(g, c) or shape.message)
+    return _Query(
+        shape,
+        shape.node,
+        SH.SPARQLConstraintComponent,
+        text,
+        kind="sparql",
+        message=_message(g, c) or shape.message,
+    )
 
 
-def _property_queries(g: rdflib.Graph, shape: _Shape, ps: Node,
-                      subclasses: Subclasses = None) -> Iterator[_Query]:
+def _property_queries(
+    g: rdflib.Graph, shape: _Shape, ps: Node, subclasses: Subclasses = None
+) -> Iterator[_Query]:
     _check_keys(g, ps)
     path, p = _path(g, ps)
     sev = g.value(ps, SH.severity)
-    pshape = _Shape(ps, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ps), shape.target)
+    pshape = _Shape(
+        ps, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ps), shape.target
+    )
     t = shape.target
     values = f"{t} ?this {p} ?v ."
 
@@ -280,54 +340,76 @@ def _property_queries(g: rdflib.Graph, shape: _Shape, ps: Node,
         if n == 1:
             text = f"SELECT DISTINCT ?this WHERE {{ {t} FILTER NOT EXISTS {{ ?this {p} ?v }} }}"
         else:
-            text = (f"SELECT ?this WHERE {{ {t} OPTIONAL {{ ?this {p} ?v }} }} "
-                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
+            text = (
+                f"SELECT ?this WHERE {{ {t} OPTIONAL {{ ?this {p} ?v }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})"
+            )
         yield q(SH.MinCountConstraintComponent, text, "focus")
     mx = g.value(ps, SH.maxCount)
     if mx is not None:
-        yield q(SH.MaxCountConstraintComponent,
-                f"SELECT ?this WHERE {{ {values} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(str(mx))})",
-                "focus")
+        yield q(
+            SH.MaxCountConstraintComponent,
+            f"SELECT ?this WHERE {{ {values} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(str(mx))})",
+            "focus",
+        )
     dt = g.value(ps, SH.datatype)
     if dt is not None:
         yield q(SH.DatatypeConstraintComponent, _datatype_query(values, dt), "datatype", dt)
     cls = g.value(ps, SH["class"])
     if cls is not None:
-        yield q(SH.ClassConstraintComponent,
-                f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER NOT EXISTS {{ {_instance_of('?v', cls, subclasses)} }} }}")
+        yield q(
+            SH.ClassConstraintComponent,
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER NOT EXISTS {{ {_instance_of('?v', cls, subclasses)} }} }}",
+        )
     kind = g.value(ps, SH.nodeKind)
     if kind is not None:
         if not isinstance(kind, URIRef) or kind not in _NODE_KIND_FILTERS:
             raise UnsupportedShapeError(f"{ps}: unknown sh:nodeKind {kind}")
-        yield q(SH.NodeKindConstraintComponent,
-                f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (!{_NODE_KIND_FILTERS[kind]}) }}")
+        yield q(
+            SH.NodeKindConstraintComponent,
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (!{_NODE_KIND_FILTERS[kind]}) }}",
+        )
     pattern = g.value(ps, SH.pattern)
     if pattern is not None:
         flags = g.value(ps, SH.flags)
         args = _sparql_string(str(pattern)) + (f", {_sparql_string(str(flags))}" if flags else "")
-        yield q(SH.PatternConstraintComponent,
-                f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (isBlank(?v) || !REGEX(STR(?v), {args})) }}")
+        yield q(
+            SH.PatternConstraintComponent,
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (isBlank(?v) || !REGEX(STR(?v), {args})) }}",
+        )
     allowed = g.value(ps, SH["in"])
     if allowed is not None:
         members = list(rdflib.collection.Collection(g, allowed))  # type: ignore[arg-type]
         cond = " || ".join(f"sameTerm(?v, {_sparql_term(m)})" for m in members) or "false"
-        yield q(SH.InConstraintComponent, f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (!({cond})) }}")
+        yield q(
+            SH.InConstraintComponent,
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER (!({cond})) }}",
+        )
     has = g.value(ps, SH.hasValue)
     if has is not None:
-        yield q(SH.HasValueConstraintComponent,
-                f"SELECT DISTINCT ?this WHERE {{ {t} FILTER NOT EXISTS {{ ?this {p} {_sparql_term(has)} }} }}",
-                "focus")
-    for key, op, comp in ((SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
-                          (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent)):
+        yield q(
+            SH.HasValueConstraintComponent,
+            f"SELECT DISTINCT ?this WHERE {{ {t} FILTER NOT EXISTS {{ ?this {p} {_sparql_term(has)} }} }}",
+            "focus",
+        )
+    for key, op, comp in (
+        (SH.minInclusive, ">=", SH.MinInclusiveConstraintComponent),
+        (SH.maxInclusive, "<=", SH.MaxInclusiveConstraintComponent),
+    ):
         bound = g.value(ps, key)
         if bound is not None:
-            yield q(comp, f"SELECT DISTINCT ?this ?v WHERE {{ {values} "
-                          f"FILTER (!COALESCE(?v {op} {_sparql_term(bound)}, false)) }}")
+            yield q(
+                comp,
+                f"SELECT DISTINCT ?this ?v WHERE {{ {values} "
+                f"FILTER (!COALESCE(?v {op} {_sparql_term(bound)}, false)) }}",
+            )
     if g.value(ps, SH.uniqueLang) == Literal(True):
-        yield q(SH.UniqueLangConstraintComponent,
-                f"SELECT ?this ?lang WHERE {{ {values} BIND (LCASE(LANG(?v)) AS ?lang) "
-                f"FILTER (?lang != \"\") }} GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?v) > 1)",
-                "focus")
+        yield q(
+            SH.UniqueLangConstraintComponent,
+            f"SELECT ?this ?lang WHERE {{ {values} BIND (LCASE(LANG(?v)) AS ?lang) "
+            f'FILTER (?lang != "") }} GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?v) > 1)',
+            "focus",
+        )
     alt = g.value(ps, SH["or"])
     if alt is not None:
         choices: list[tuple[Node, Node]] = []
@@ -335,7 +417,8 @@ def _property_queries(g: rdflib.Graph, shape: _Shape, ps: Node,
             keys = {k: v for k, v in g.predicate_objects(m) if k != RDF.type}
             if len(keys) != 1 or next(iter(keys)) not in (SH.datatype, SH["class"], SH.nodeKind):
                 raise UnsupportedShapeError(
-                    f"{ps}: sh:or members must each hold one sh:datatype, sh:class or sh:nodeKind")
+                    f"{ps}: sh:or members must each hold one sh:datatype, sh:class or sh:nodeKind"
+                )
             choices.append(next(iter(keys.items())))
         # class and node-kind members are decided in SPARQL, datatype members in Python
         conds = []
@@ -347,16 +430,22 @@ def _property_queries(g: rdflib.Graph, shape: _Shape, ps: Node,
             elif k == SH.nodeKind:
                 raise UnsupportedShapeError(f"{ps}: unknown sh:nodeKind {v}")
         filt = f"FILTER (!({' || '.join(conds)}))" if conds else ""
-        yield q(SH.OrConstraintComponent, f"SELECT DISTINCT ?this ?v WHERE {{ {values} {filt} }}", "or",
-                [v for k, v in choices if k == SH.datatype])
+        yield q(
+            SH.OrConstraintComponent,
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} {filt} }}",
+            "or",
+            [v for k, v in choices if k == SH.datatype],
+        )
 
 
 def _datatype_query(values: str, dt: Node) -> str:
     if dt in _CHECKED_DATATYPES:
         # rows of the right datatype come back too: their lexical form is checked in Python
         return f"SELECT DISTINCT ?this ?v WHERE {{ {values} }}"
-    return (f"SELECT DISTINCT ?this ?v WHERE {{ {values} "
-            f"FILTER (!isLiteral(?v) || DATATYPE(?v) != {_sparql_term(dt)}) }}")
+    return (
+        f"SELECT DISTINCT ?this ?v WHERE {{ {values} "
+        f"FILTER (!isLiteral(?v) || DATATYPE(?v) != {_sparql_term(dt)}) }}"
+    )
 
 
 def datatype_matches(value: Node, dt: Node) -> bool:
@@ -378,8 +467,13 @@ def datatype_matches(value: Node, dt: Node) -> bool:
     from decimal import Decimal
 
     checks: dict[Node, type | tuple[type, ...]] = {
-        XSD.integer: int, XSD.float: float, XSD.decimal: Decimal, XSD.boolean: bool,
-        XSD.date: _dt.date, XSD.time: _dt.time, XSD.dateTime: _dt.datetime,
+        XSD.integer: int,
+        XSD.float: float,
+        XSD.decimal: Decimal,
+        XSD.boolean: bool,
+        XSD.date: _dt.date,
+        XSD.time: _dt.time,
+        XSD.dateTime: _dt.datetime,
     }
     want = checks.get(dt)
     return True if want is None else isinstance(v, want)
@@ -388,7 +482,9 @@ def datatype_matches(value: Node, dt: Node) -> bool:
 # --- running ---------------------------------------------------------------
 
 
-def _rows(store: ox.Store, text: str, graphs: Sequence[ox.NamedNode] | None) -> Iterable[ox.QuerySolution]:
+def _rows(
+    store: ox.Store, text: str, graphs: Sequence[ox.NamedNode] | None
+) -> Iterable[ox.QuerySolution]:
     if graphs is None:
         res = store.query(text, use_default_graph_as_union=True)
     else:
@@ -397,8 +493,9 @@ def _rows(store: ox.Store, text: str, graphs: Sequence[ox.NamedNode] | None) -> 
     return res
 
 
-def run(store: ox.Store, queries: Sequence[_Query],
-        graphs: Sequence[ox.NamedNode] | None = None) -> list[RawResult]:
+def run(
+    store: ox.Store, queries: Sequence[_Query], graphs: Sequence[ox.NamedNode] | None = None
+) -> list[RawResult]:
     """Run compiled queries on ``store``; ``graphs`` are the named graphs to
     validate (default: the union of all named graphs)."""
     out: list[RawResult] = []
@@ -409,14 +506,25 @@ def run(store: ox.Store, queries: Sequence[_Query],
             if cq.kind == "focus":
                 out.append(RawResult(sev, shape, comp, focus, cq.path, None, msg))
             elif cq.kind == "closed":
-                out.append(RawResult(sev, shape, comp, focus, to_rdflib(row["p"]),
-                                     to_rdflib(row["v"]), msg))
+                out.append(
+                    RawResult(
+                        sev, shape, comp, focus, to_rdflib(row["p"]), to_rdflib(row["v"]), msg
+                    )
+                )
             elif cq.kind == "sparql":
                 path = row["path"] if "path" in _vars(row) else None
                 value = row["value"] if "value" in _vars(row) else None
-                out.append(RawResult(sev, shape, comp, focus,
-                                     to_rdflib(path) if path is not None else None,
-                                     to_rdflib(value) if value is not None else focus, msg))
+                out.append(
+                    RawResult(
+                        sev,
+                        shape,
+                        comp,
+                        focus,
+                        to_rdflib(path) if path is not None else None,
+                        to_rdflib(value) if value is not None else focus,
+                        msg,
+                    )
+                )
             else:
                 v = to_rdflib(row["v"])
                 if cq.kind == "datatype" and datatype_matches(v, cq.check):  # type: ignore[arg-type]
@@ -438,14 +546,18 @@ def _vars(row: ox.QuerySolution) -> set[str]:
     return names
 
 
-def store_subclasses(store: ox.Store, graphs: Sequence[ox.NamedNode] | None = None) -> Callable[[Node], list[str]]:
+def store_subclasses(
+    store: ox.Store, graphs: Sequence[ox.NamedNode] | None = None
+) -> Callable[[Node], list[str]]:
     """A :data:`Subclasses` function that reads ``rdfs:subClassOf`` from the store."""
     cache: dict[Node, list[str]] = {}
 
     def subclasses(cls: Node) -> list[str]:
         if cls not in cache:
-            text = (f"SELECT DISTINCT ?s WHERE {{ ?s <{rdflib.RDFS.subClassOf}>* {_sparql_term(cls)} "
-                    f"FILTER (isIRI(?s)) }}")
+            text = (
+                f"SELECT DISTINCT ?s WHERE {{ ?s <{rdflib.RDFS.subClassOf}>* {_sparql_term(cls)} "
+                f"FILTER (isIRI(?s)) }}"
+            )
             found = {_sparql_term(to_rdflib(row["s"])) for row in _rows(store, text, graphs)}
             cache[cls] = sorted(found | {_sparql_term(cls)})
         return cache[cls]
@@ -453,8 +565,9 @@ def store_subclasses(store: ox.Store, graphs: Sequence[ox.NamedNode] | None = No
     return subclasses
 
 
-def validate_store(store: ox.Store, shapes: rdflib.Graph,
-                   graphs: Sequence[ox.NamedNode] | None = None) -> list[RawResult]:
+def validate_store(
+    store: ox.Store, shapes: rdflib.Graph, graphs: Sequence[ox.NamedNode] | None = None
+) -> list[RawResult]:
     """Compile ``shapes`` and validate the named ``graphs`` of ``store`` (all by default)."""
     return run(store, compile_shapes(shapes, store_subclasses(store, graphs)), graphs)
 
@@ -497,10 +610,28 @@ def results_of_report(report: rdflib.Graph) -> list[RawResult]:
         assert isinstance(sev, URIRef) and isinstance(comp, URIRef)
         assert focus is not None and shape is not None
         best = en or msgs
-        out.append(RawResult(sev, shape, comp, focus, report.value(r, SH.resultPath),
-                             report.value(r, SH.value), best[0] if best else None))
+        out.append(
+            RawResult(
+                sev,
+                shape,
+                comp,
+                focus,
+                report.value(r, SH.resultPath),
+                report.value(r, SH.value),
+                best[0] if best else None,
+            )
+        )
     return out
 
 
-__all__ = ["RawResult", "UnsupportedShapeError", "compile_shapes", "datatype_matches",
-           "report_graph", "results_of_report", "run", "to_rdflib", "validate_store"]
+__all__ = [
+    "RawResult",
+    "UnsupportedShapeError",
+    "compile_shapes",
+    "datatype_matches",
+    "report_graph",
+    "results_of_report",
+    "run",
+    "to_rdflib",
+    "validate_store",
+]

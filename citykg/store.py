@@ -167,23 +167,26 @@ class OxigraphStore:
         if isinstance(res, ox.QuerySolutions):
             names = [v.value for v in res.variables]
             rows = [
-                tuple(to_rdflib(sol[i]) if sol[i] is not None else None
-                      for i in range(len(names)))
+                tuple(to_rdflib(sol[i]) if sol[i] is not None else None for i in range(len(names)))
                 for sol in res
             ]
             return SelectResult(names, rows)  # type: ignore[arg-type]
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
-                [(to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
-                 for t in res]  # type: ignore[misc]
+                [
+                    (to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
+                    for t in res
+                ]  # type: ignore[misc]
             )
         raise QueryError(f"unexpected result for a {form} query")
 
     def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
         g = _graph_node(graph)
-        quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g)
-                 for s, p, o in triples]
-        self.ox.extend(quads)  # type: ignore[arg-type]
+        quads = [
+            ox.Quad(to_oxigraph(s), ox.NamedNode(str(p)), to_oxigraph(o), g)  # type: ignore[arg-type]
+            for s, p, o in triples
+        ]
+        self.ox.extend(quads)
         return len(quads)
 
     def add_oxigraph(self, triples: Iterable[ox.Triple | ox.Quad], graph: str) -> int:
@@ -208,7 +211,7 @@ class OxigraphStore:
             g = sol["g"]
             n = sol["n"]
             assert isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
-            name = g.value[len(prefix):] if g.value.startswith(prefix) else g.value
+            name = g.value[len(prefix) :] if g.value.startswith(prefix) else g.value
             sizes[name] = int(n.value)
         return sizes
 
@@ -221,7 +224,10 @@ class OxigraphStore:
 
     def contains(self, s: Term, p: URIRef, o: Term) -> bool:
         """Whether any graph holds the triple."""
-        for _ in self.ox.quads_for_pattern(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), None):
+        subject = to_oxigraph(s)
+        if isinstance(subject, ox.Literal):
+            return False
+        for _ in self.ox.quads_for_pattern(subject, ox.NamedNode(str(p)), to_oxigraph(o), None):
             return True
         return False
 
@@ -234,8 +240,7 @@ class RemoteStore:
     server failed, or answered something that is not a SPARQL result).
     """
 
-    def __init__(self, endpoint: str, *, timeout: float = 30.0,
-                 user_agent: str = "citykg") -> None:
+    def __init__(self, endpoint: str, *, timeout: float = 30.0, user_agent: str = "citykg") -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.user_agent = user_agent
@@ -264,12 +269,13 @@ class RemoteStore:
         except urllib.error.HTTPError as e:
             kind = "query" if e.code == 400 else "endpoint"
             raise EndpointError(
-                f"{self.endpoint}: HTTP {e.code} {e.reason} (the {kind} failed)", kind) from None
+                f"{self.endpoint}: HTTP {e.code} {e.reason} (the {kind} failed)", kind
+            ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             reason = getattr(e, "reason", e)
             raise EndpointError(
-                f"{self.endpoint}: network error, cannot reach the endpoint: {reason}",
-                "network") from None
+                f"{self.endpoint}: network error, cannot reach the endpoint: {reason}", "network"
+            ) from None
 
     def query(
         self,
@@ -286,25 +292,39 @@ class RemoteStore:
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise EndpointError(
                     f"{self.endpoint}: the endpoint answered something that is not SPARQL JSON "
-                    f"(a truncated or non-JSON body of {len(body)} bytes)", "endpoint") from None
+                    f"(a truncated or non-JSON body of {len(body)} bytes)",
+                    "endpoint",
+                ) from None
             if form == "ASK":
                 return AskResult(bool(doc.get("boolean")))
             try:
                 names = list(doc["head"]["vars"])
-                rows = [tuple(term_from_json(b[v]) if v in b else None for v in names)
-                        for b in doc["results"]["bindings"]]
+                rows = [
+                    tuple(term_from_json(b[v]) if v in b else None for v in names)
+                    for b in doc["results"]["bindings"]
+                ]
             except (KeyError, TypeError, ValueError) as e:
-                raise EndpointError(f"{self.endpoint}: malformed SPARQL JSON: {e}",
-                                    "endpoint") from None
+                raise EndpointError(
+                    f"{self.endpoint}: malformed SPARQL JSON: {e}", "endpoint"
+                ) from None
             return SelectResult(names, rows)
         body = self._wrapper(text, "application/n-triples")
         try:
             triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as e:
-            raise EndpointError(f"{self.endpoint}: malformed N-Triples answer: {e}",
-                                "endpoint") from None
-        return GraphResult([(to_rdflib(t.subject), URIRef(t.predicate.value),  # type: ignore[misc]
-                             to_rdflib(t.object)) for t in triples])
+            raise EndpointError(
+                f"{self.endpoint}: malformed N-Triples answer: {e}", "endpoint"
+            ) from None
+        return GraphResult(
+            [
+                (
+                    to_rdflib(t.subject),
+                    URIRef(t.predicate.value),  # type: ignore[misc]
+                    to_rdflib(t.object),
+                )
+                for t in triples
+            ]
+        )
 
     def _unsupported(self) -> QueryError:
         return QueryError(f"{self.endpoint} is a remote endpoint: use `citykg push` to load it")
@@ -325,13 +345,16 @@ class RemoteStore:
         sizes = {name: 0 for name in GRAPH_NAMES}
         for g, n in res.rows:
             if g is not None and n is not None:
-                name = str(g)[len(prefix):] if str(g).startswith(prefix) else str(g)
+                name = str(g)[len(prefix) :] if str(g).startswith(prefix) else str(g)
                 sizes[name] = int(str(n))
         return sizes
 
     def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
-        where = (f"GRAPH <{_graph_node(graph).value}> {{ ?s ?p ?o }}" if graph
-                 else "GRAPH ?g { ?s ?p ?o }")
+        where = (
+            f"GRAPH <{_graph_node(graph).value}> {{ ?s ?p ?o }}"
+            if graph
+            else "GRAPH ?g { ?s ?p ?o }"
+        )
         res = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
         assert isinstance(res, GraphResult)
         yield from res.triples

@@ -51,7 +51,9 @@ class Result:
         who = f"<{self.focus}>" + (f" ({self.focus_label})" if self.focus_label else "")
         what = f" {self.path}" if self.path else ""
         val = f" = {self.value}" if self.value else ""
-        return f"{self.location()}: {self.severity}: {who}{what}{val}: {self.message} [{self.shape}]"
+        return (
+            f"{self.location()}: {self.severity}: {who}{what}{val}: {self.message} [{self.shape}]"
+        )
 
 
 @dataclass
@@ -82,13 +84,24 @@ class Report:
         return self.violations == 0 and (not strict or self.warnings == 0)
 
     def sorted_results(self) -> list[Result]:
-        return sorted(self.results, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.shape,
-                                                   r.file or "~", r.line or 0, r.focus, r.path,
-                                                   r.value))
+        return sorted(
+            self.results,
+            key=lambda r: (
+                SEVERITY_ORDER.get(r.severity, 9),
+                r.shape,
+                r.file or "~",
+                r.line or 0,
+                r.focus,
+                r.path,
+                r.value,
+            ),
+        )
 
     def summary(self) -> str:
-        return (f"{self.violations} violation(s), {self.warnings} warning(s), "
-                f"{self.infos} info(s) on {self.triples_validated} triples")
+        return (
+            f"{self.violations} violation(s), {self.warnings} warning(s), "
+            f"{self.infos} info(s) on {self.triples_validated} triples"
+        )
 
     def to_text(self, *, max_per_shape: int | None = None) -> str:
         """Grouped by severity, then shape; one line per result."""
@@ -148,8 +161,8 @@ def _short(node: Node | None, g: rdflib.Graph | None = None) -> str:
         return ""
     if isinstance(node, URIRef):
         for p, ns in PREFIXES.items():
-            if str(node).startswith(ns) and "/" not in str(node)[len(ns):]:
-                return f"{p}:{str(node)[len(ns):]}"
+            if str(node).startswith(ns) and "/" not in str(node)[len(ns) :]:
+                return f"{p}:{str(node)[len(ns) :]}"
         return f"<{node}>"
     if isinstance(node, Literal):
         return str(node.n3())
@@ -204,8 +217,12 @@ def store_labeler(store: ox.Store, graphs: Sequence[ox.NamedNode] | None = None)
     return label
 
 
-def results_from_graph(report: rdflib.Graph, data: rdflib.Graph | Labeler,
-                       index: SourceIndex | None, shapes: rdflib.Graph) -> list[Result]:
+def results_from_graph(
+    report: rdflib.Graph,
+    data: rdflib.Graph | Labeler,
+    index: SourceIndex | None,
+    shapes: rdflib.Graph,
+) -> list[Result]:
     """Turn a SHACL report graph into :class:`Result` rows.
 
     ``data`` is the validated graph, or a function that gives a node's label.
@@ -219,38 +236,50 @@ def results_from_graph(report: rdflib.Graph, data: rdflib.Graph | Labeler,
         shape = report.value(r, SH.sourceShape)
         focus = report.value(r, SH.focusNode)
         msgs = [str(m) for m in report.objects(r, SH.resultMessage)]
-        en = [str(m) for m in report.objects(r, SH.resultMessage)
-              if isinstance(m, Literal) and m.language in (None, "en")]
+        en = [
+            str(m)
+            for m in report.objects(r, SH.resultMessage)
+            if isinstance(m, Literal) and m.language in (None, "en")
+        ]
         shape_name = _short(shape, shapes)
         if isinstance(shape, BNode):
             # a property shape without a name: name it by its node shape and path
             parent = next(iter(shapes.subjects(SH.property, shape)), None)
             path = shapes.value(shape, SH.path)
-            shape_name = f"{_short(parent)}/{_short(path, shapes)}" if parent is not None else shape_name
+            shape_name = (
+                f"{_short(parent)}/{_short(path, shapes)}" if parent is not None else shape_name
+            )
         where = index.where(str(focus)) if index is not None and focus is not None else None
         value = report.value(r, SH.value)
-        out.append(Result(
-            severity=str(sev).rsplit("#", 1)[-1] if sev is not None else "Violation",
-            shape=shape_name,
-            component=_short(report.value(r, SH.sourceConstraintComponent)),
-            focus=str(focus) if focus is not None else "",
-            focus_label=labeler(focus) if focus is not None else "",
-            path=_short(report.value(r, SH.resultPath), report),
-            value="" if value is None or value == focus else _short(value),
-            message=(en or msgs or ["(no message)"])[0],
-            file=where[0] if where else None,
-            line=where[1] if where else None,
-        ))
+        out.append(
+            Result(
+                severity=str(sev).rsplit("#", 1)[-1] if sev is not None else "Violation",
+                shape=shape_name,
+                component=_short(report.value(r, SH.sourceConstraintComponent)),
+                focus=str(focus) if focus is not None else "",
+                focus_label=labeler(focus) if focus is not None else "",
+                path=_short(report.value(r, SH.resultPath), report),
+                value="" if value is None or value == focus else _short(value),
+                message=(en or msgs or ["(no message)"])[0],
+                file=where[0] if where else None,
+                line=where[1] if where else None,
+            )
+        )
     return out
 
 
-def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph,
-                   index: SourceIndex | None = None) -> Report:
+def validate_graph(
+    data: rdflib.Graph, shapes: rdflib.Graph, index: SourceIndex | None = None
+) -> Report:
     """Validate an rdflib graph against a shapes graph with pySHACL."""
     import pyshacl
 
     _conforms, report_graph, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference=None, advanced=True, allow_warnings=True,
+        data,
+        shacl_graph=shapes,
+        inference=None,
+        advanced=True,
+        allow_warnings=True,
         inplace=True,
     )
     if not isinstance(report_graph, rdflib.Graph):
@@ -261,8 +290,12 @@ def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph,
     return Report(results, report_graph, len(data))
 
 
-def validate_store(store: ox.Store, shapes: rdflib.Graph, index: SourceIndex | None = None,
-                   graphs: Sequence[ox.NamedNode] | None = None) -> Report:
+def validate_store(
+    store: ox.Store,
+    shapes: rdflib.Graph,
+    index: SourceIndex | None = None,
+    graphs: Sequence[ox.NamedNode] | None = None,
+) -> Report:
     """Validate named graphs of an Oxigraph store (all by default) with the SPARQL engine.
 
     The results equal pySHACL's on the same input (see :mod:`citykg.shacl_sparql`);

@@ -224,9 +224,12 @@ class WikidataClient:
             return
         from .api import write_atomic
 
-        doc = {"endpoint": self.endpoint, "query": query,
-               "retrieved": answer.retrieved.isoformat(timespec="seconds"),
-               "bindings": answer.bindings}
+        doc = {
+            "endpoint": self.endpoint,
+            "query": query,
+            "retrieved": answer.retrieved.isoformat(timespec="seconds"),
+            "bindings": answer.bindings,
+        }
         write_atomic(path, json.dumps(doc, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
     # --- one request ------------------------------------------------------
@@ -258,17 +261,21 @@ class WikidataClient:
             body = result.response.read()
         except urllib.error.HTTPError as e:
             if e.code in RETRY_STATUSES:
-                raise _Retryable(f"HTTP {e.code}", parse_retry_after(e.headers.get("Retry-After"))) from None
+                raise _Retryable(
+                    f"HTTP {e.code}", parse_retry_after(e.headers.get("Retry-After"))
+                ) from None
             if e.code == 403:
                 raise EndpointError(
                     f"{self.endpoint}: HTTP 403 Forbidden (the endpoint refused the User-Agent "
-                    f"{self.user_agent!r}; Wikidata wants a tool name and contact details)") from None
+                    f"{self.user_agent!r}; Wikidata wants a tool name and contact details)"
+                ) from None
             raise EndpointError(f"{self.endpoint}: HTTP {e.code} {e.reason}") from None
         except EndPointInternalError:
             raise _Retryable("HTTP 500") from None
         except QueryBadFormed as e:
-            raise EndpointError(f"{self.endpoint}: the query was refused as malformed: {e}",
-                                kind="query") from None
+            raise EndpointError(
+                f"{self.endpoint}: the query was refused as malformed: {e}", kind="query"
+            ) from None
         except (EndPointNotFound, Unauthorized, URITooLong) as e:
             raise EndpointError(f"{self.endpoint}: {type(e).__name__}: {e}") from None
         except TimeoutError as e:
@@ -307,13 +314,15 @@ class WikidataClient:
                 if attempt >= self.retries:
                     raise EndpointError(
                         f"{self.endpoint}: gave up after {attempt + 1} attempts; last: {e}",
-                        kind="endpoint") from None
-                delay = self.backoff * (2 ** attempt)
+                        kind="endpoint",
+                    ) from None
+                delay = self.backoff * (2**attempt)
                 if e.wait is not None:
                     if e.wait > self.max_wait:
                         raise EndpointError(
                             f"{self.endpoint}: asked to retry after {e.wait:g} s, more than "
-                            f"the {self.max_wait:g} s allowed") from None
+                            f"the {self.max_wait:g} s allowed"
+                        ) from None
                     delay = max(e.wait, delay if attempt else 0.0)
                 attempt += 1
                 self.stats.retries += 1

@@ -25,21 +25,50 @@ def _client_options(s: argparse.ArgumentParser) -> None:
     from ..wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
 
     w = s.add_argument_group("Wikidata client")
-    w.add_argument("--endpoint", dest="wd_endpoint", default=DEFAULT_ENDPOINT, metavar="URL",
-                   help=f"SPARQL endpoint in Wikidata's shape (default {DEFAULT_ENDPOINT})")
-    w.add_argument("--user-agent", default=None, metavar="TEXT",
-                   help=f"User-Agent with contact details (default: settings, else {DEFAULT_USER_AGENT!r})")
-    w.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR, metavar="DIR",
-                   help=f"response cache (default {DEFAULT_CACHE_DIR})")
+    w.add_argument(
+        "--endpoint",
+        dest="wd_endpoint",
+        default=DEFAULT_ENDPOINT,
+        metavar="URL",
+        help=f"SPARQL endpoint in Wikidata's shape (default {DEFAULT_ENDPOINT})",
+    )
+    w.add_argument(
+        "--user-agent",
+        default=None,
+        metavar="TEXT",
+        help=f"User-Agent with contact details (default: settings, else {DEFAULT_USER_AGENT!r})",
+    )
+    w.add_argument(
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help=f"response cache (default {DEFAULT_CACHE_DIR})",
+    )
     w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    w.add_argument("--batch-size", type=int, default=50, metavar="N",
-                   help="keys per VALUES block (default 50)")
-    w.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request (default 60)")
-    w.add_argument("--retries", type=int, default=5, metavar="N", help="retries per request (default 5)")
-    w.add_argument("--backoff", type=float, default=2.0, metavar="S",
-                   help="first backoff, doubled on each retry (default 2)")
-    w.add_argument("--delay", type=float, default=0.0, metavar="S",
-                   help="at least this long between two requests (default 0)")
+    w.add_argument(
+        "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
+    )
+    w.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="per request (default 60)"
+    )
+    w.add_argument(
+        "--retries", type=int, default=5, metavar="N", help="retries per request (default 5)"
+    )
+    w.add_argument(
+        "--backoff",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="first backoff, doubled on each retry (default 2)",
+    )
+    w.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="at least this long between two requests (default 0)",
+    )
 
 
 def _client(args: argparse.Namespace) -> Any:
@@ -50,10 +79,16 @@ def _client(args: argparse.Namespace) -> Any:
     if agent is None:
         configured = load_settings(args.config).user_agent
         agent = configured if "citykg" in configured else DEFAULT_USER_AGENT
-    return WikidataClient(args.wd_endpoint, user_agent=agent,
-                          cache_dir=None if args.no_cache else args.cache, timeout=args.timeout,
-                          retries=args.retries, backoff=args.backoff, min_interval=args.delay,
-                          batch_size=args.batch_size)
+    return WikidataClient(
+        args.wd_endpoint,
+        user_agent=agent,
+        cache_dir=None if args.no_cache else args.cache,
+        timeout=args.timeout,
+        retries=args.retries,
+        backoff=args.backoff,
+        min_interval=args.delay,
+        batch_size=args.batch_size,
+    )
 
 
 def _graph(args: argparse.Namespace, ui: Any) -> Any:
@@ -108,15 +143,29 @@ def cmd_link(args: argparse.Namespace, ui: Any) -> int:
     entities = entities_from_store(kg.store, kinds=args.kind or None, only=only)
     client = _client(args)
     today = args.today or date.today().isoformat()
-    report = link(entities, client, previous=read_links_file(out), curated=curated_links(hand),
-                  decisions=read_decisions(links_dir / DECISIONS_FILE), languages=languages,
-                  threshold=args.threshold, margin=args.margin, today=today)
-    ui.say(f"{len(entities)} entities without a Wikidata ID; {report.skipped_curated} linked by "
-           f"hand, {report.kept} kept from earlier runs, {report.considered} considered")
-    ui.say(f"  {len(report.new_links)} new link(s), {len(report.review)} to review, "
-           f"{len(report.no_candidates)} without any candidate")
-    ui.say(f"  requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
-           f"retries {client.stats.retries})")
+    report = link(
+        entities,
+        client,
+        previous=read_links_file(out),
+        curated=curated_links(hand),
+        decisions=read_decisions(links_dir / DECISIONS_FILE),
+        languages=languages,
+        threshold=args.threshold,
+        margin=args.margin,
+        today=today,
+    )
+    ui.say(
+        f"{len(entities)} entities without a Wikidata ID; {report.skipped_curated} linked by "
+        f"hand, {report.kept} kept from earlier runs, {report.considered} considered"
+    )
+    ui.say(
+        f"  {len(report.new_links)} new link(s), {len(report.review)} to review, "
+        f"{len(report.no_candidates)} without any candidate"
+    )
+    ui.say(
+        f"  requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
+        f"retries {client.stats.retries})"
+    )
     if args.dry_run:
         for r in report.new_links:
             ui.say(f"  would link <{r.entity}> wd:{r.qid} ({r.score}) {r.evidence}")
@@ -139,18 +188,29 @@ def cmd_enrich(args: argparse.Namespace, ui: Any) -> int:
     only = [entity_iri(x) for x in args.entity] if args.entity else None
     entities = linked_entities(kg.store, only)
     client = _client(args)
-    report = harvest(client, entities, properties=args.property or
-                     ("P1082", "P625", "P571", "P17", "P6", "P190", "P463"))
+    report = harvest(
+        client,
+        entities,
+        properties=args.property or ("P1082", "P625", "P571", "P17", "P6", "P190", "P463"),
+    )
     out = args.output or resource_dir("data") / "enrichment" / "wikidata.nt"
-    write_atomic(out, render_enrichment(report.graph, generated_by=f"endpoint {client.endpoint}")
-                 .encode("utf-8"))
-    ui.say(f"{len(entities)} linked entities; statements per property: "
-           + ", ".join(f"{k} {v}" for k, v in sorted(report.statements.items())))
+    write_atomic(
+        out,
+        render_enrichment(report.graph, generated_by=f"endpoint {client.endpoint}").encode("utf-8"),
+    )
+    ui.say(
+        f"{len(entities)} linked entities; statements per property: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(report.statements.items()))
+    )
     if report.skipped:
-        ui.say("skipped (P463 on a place without a known government; P571 on a place): "
-               + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())))
-    ui.say(f"requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
-           f"retries {client.stats.retries}); wrote {out}")
+        ui.say(
+            "skipped (P463 on a place without a known government; P571 on a place): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
+        )
+    ui.say(
+        f"requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
+        f"retries {client.stats.retries}); wrote {out}"
+    )
     return 0
 
 
@@ -158,33 +218,65 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``link`` and ``enrich`` to the command line."""
     from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD
 
-    s = sub.add_parser("link", parents=[common],
-                       help="link entities without a Wikidata ID; review the ambiguous ones")
+    s = sub.add_parser(
+        "link",
+        parents=[common],
+        help="link entities without a Wikidata ID; review the ambiguous ones",
+    )
     _client_options(s)
-    s.add_argument("--links-dir", type=Path, metavar="DIR",
-                   help="where wikidata-links.ttl, review.csv, decisions.csv live (default data/links)")
-    s.add_argument("--kind", action="append",
-                   choices=["city", "country", "subdivision", "organization", "person"])
-    s.add_argument("--entity", action="append", metavar="IRI",
-                   help="link only this entity (IRI or id path such as city/irvine; repeatable)")
-    s.add_argument("--languages", default=DEFAULT_LANGS, metavar="LIST",
-                   help=f"label languages to match, 'untagged' for plain labels (default {DEFAULT_LANGS})")
+    s.add_argument(
+        "--links-dir",
+        type=Path,
+        metavar="DIR",
+        help="where wikidata-links.ttl, review.csv, decisions.csv live (default data/links)",
+    )
+    s.add_argument(
+        "--kind",
+        action="append",
+        choices=["city", "country", "subdivision", "organization", "person"],
+    )
+    s.add_argument(
+        "--entity",
+        action="append",
+        metavar="IRI",
+        help="link only this entity (IRI or id path such as city/irvine; repeatable)",
+    )
+    s.add_argument(
+        "--languages",
+        default=DEFAULT_LANGS,
+        metavar="LIST",
+        help=f"label languages to match, 'untagged' for plain labels (default {DEFAULT_LANGS})",
+    )
     s.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     s.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
     s.add_argument("--today", metavar="DATE", help="the date recorded on new links (default today)")
-    s.add_argument("--dry-run", action="store_true", help="write nothing; print what would be linked")
-    s.add_argument("--check", action="store_true",
-                   help="list where our data and the harvested Wikidata statements disagree")
+    s.add_argument(
+        "--dry-run", action="store_true", help="write nothing; print what would be linked"
+    )
+    s.add_argument(
+        "--check",
+        action="store_true",
+        help="list where our data and the harvested Wikidata statements disagree",
+    )
     s.add_argument("--format", "-f", default="table", choices=["table", "csv", "tsv", "json"])
     s.set_defaults(func=cmd_link)
 
-    s = sub.add_parser("enrich", parents=[common],
-                       help="harvest Wikidata statements about linked entities")
+    s = sub.add_parser(
+        "enrich", parents=[common], help="harvest Wikidata statements about linked entities"
+    )
     _client_options(s)
-    s.add_argument("--property", action="append",
-                   choices=["P1082", "P625", "P571", "P17", "P6", "P190", "P463"])
-    s.add_argument("--entity", action="append", metavar="IRI",
-                   help="harvest only this linked entity (IRI or id path; repeatable)")
-    s.add_argument("-o", "--output", type=Path, metavar="FILE",
-                   help="default data/enrichment/wikidata.nt")
+    s.add_argument(
+        "--property",
+        action="append",
+        choices=["P1082", "P625", "P571", "P17", "P6", "P190", "P463"],
+    )
+    s.add_argument(
+        "--entity",
+        action="append",
+        metavar="IRI",
+        help="harvest only this linked entity (IRI or id path; repeatable)",
+    )
+    s.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="default data/enrichment/wikidata.nt"
+    )
     s.set_defaults(func=cmd_enrich)
