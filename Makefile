@@ -1,5 +1,5 @@
 # citykg: two commands do everything.
-#   make run    set up .venv, build the graph, run a showcase of stored queries, write dumps to dist/
+#   make run    set up .venv, build the graph, run a showcase of stored queries, publish dumps to dist/
 #   make test   set up .venv, run ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,9 +20,8 @@ run: setup
 	$(VENV)/bin/citykg build
 	$(VENV)/bin/citykg query --list
 	$(PY) -m citykg.showcase
-	$(VENV)/bin/citykg export --format nquads -o dist/citykg.nq
-	$(VENV)/bin/citykg export --format turtle -o dist/citykg.ttl
-	@echo "dumps written to dist/"
+	$(VENV)/bin/citykg publish --out dist
+	@echo "release written to dist/ (dumps, VoID, DCAT, ontology docs, SHA256SUMS)"
 
 lint: setup
 	$(VENV)/bin/citykg lint

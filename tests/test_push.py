@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, oxigraph_bin, oxigraph_server
+from helpers import free_port, oxigraph_bin, oxigraph_server
 from rdflib.term import BNode, Literal, URIRef
 from virtuoso import virtuoso_server
 

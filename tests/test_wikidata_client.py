@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, oxigraph_server
+from helpers import FIXTURES, oxigraph_server
 
 from citykg.errors import EndpointError
 from citykg.wikidata import WikidataClient, value
