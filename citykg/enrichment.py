@@ -9,7 +9,7 @@ Wikidata  citykg                                form
 ========  ===================================  =====================================
 P1082     ``ckg:population``                   and ``ckg:populationDate`` (P585)
 P625      ``ckg:coordinates``                  ``"POINT(lon lat)"^^geo:wktLiteral``
-P571      ``ckg:foundingDate``                 organisations only (its domain)
+P571      ``ckg:foundingDate``                 organisations; ``ckg:inceptionDate`` for places
 P17       ``ckg:country``                      to ``id/country/q…`` or our linked entity
 P6        ``ckg:headOfGovernment``             P580/P582 as ``ckg:startDate``/``ckg:endDate``
                                                on the statement node
@@ -280,12 +280,12 @@ def _map(b: _Builder, pid: str, e: Linked, ans: CachedAnswer) -> int:
                 )
                 added += 1
     elif pid == "P571":
-        if e.is_place:  # ckg:foundingDate is for organisations (domain); no place term yet
-            return -len(rows)
+        # ckg:foundingDate's domain is ckg:Organization; a place's inception is its own term
+        prop = CKG.inceptionDate if e.is_place else CKG.foundingDate
         for r in rows:
             d = _date_literal(value(r, "v") or "")
             if d is not None:
-                b.stated(s, CKG.foundingDate, d, when)
+                b.stated(s, prop, d, when)
                 added += 1
     elif pid == "P17":
         for r in rows:

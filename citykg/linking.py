@@ -43,7 +43,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from .errors import LinkError, ParseError
@@ -654,8 +654,23 @@ def render_links(records: Iterable[LinkRecord], *, generated_by: str) -> str:
         f"@prefix skos: <{SKOS}> .",
         f"@prefix xsd: <{XSD}> .",
         f"@prefix wd: <{WD}> .",
+        f"@prefix dcterms: <{DCTERMS}> .",
+        f"@prefix rdfs: <{RDFS}> .",
         "",
     ]
+    records = list(records)
+    # Every decision cites Wikidata as it was queried that day (the same dataset
+    # and citation IRIs as `citykg enrich` uses for that day).
+    for day in sorted({r.date for r in records}):
+        cit, ds = f"<{ID}citation/wikidata-{day}>", f"<{ID}dataset/wikidata-{day}>"
+        lines.append(f"{ds}\n  a ckg:Dataset ;")
+        lines.append(f'  rdfs:label "Wikidata, as retrieved on {day}"@en ;')
+        lines.append(f'  dcterms:title "Wikidata, as retrieved on {day}"@en ;')
+        lines.append("  dcterms:license <https://creativecommons.org/publicdomain/zero/1.0/> ;")
+        lines.append(f'  ckg:snapshotDate "{day}"^^xsd:date .')
+        lines.append(f"{cit}\n  a ckg:Citation ;\n  ckg:citedSource {ds} ;")
+        lines.append("  ckg:evidenceTier ckg:TakenFromDataset .")
+        lines.append("")
     for r in sorted(records, key=lambda r: (r.entity, r.qid)):
         node = f"<{ID}link-decision/{_decision_key(r.entity, r.qid)}>"
         lines.append(f"<{r.entity}> skos:exactMatch wd:{r.qid} .")
@@ -669,6 +684,7 @@ def render_links(records: Iterable[LinkRecord], *, generated_by: str) -> str:
         if r.reviewer:
             lines.append(f"  ckg:reviewer {_ttl_string(r.reviewer)} ;")
         lines.append(f"  ckg:linkEvidence {_ttl_string(r.evidence)} ;")
+        lines.append(f"  ckg:citation <{ID}citation/wikidata-{r.date}> ;")
         lines.append(f'  ckg:date "{r.date}"^^xsd:date .')
         lines.append("")
     return "\n".join(lines)

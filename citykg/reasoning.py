@@ -34,7 +34,7 @@ import pyoxigraph as ox
 
 from .errors import ReasonerError
 from .namespaces import OWL, RDF, RDFS, graph_iri
-from .results import GraphResult, SelectResult
+from .results import SelectResult
 from .store import OxigraphStore
 
 INFERRED = str(graph_iri("inferred"))
@@ -502,7 +502,6 @@ def materialise(
     ax = read_axioms(store.ox)
     rules = compile_rules(ax)
     custom = load_custom_rules(rule_dirs or [])
-    inferred_node = ox.NamedNode(INFERRED)
 
     def size() -> int:
         res = store.ox.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} }}")
@@ -517,13 +516,22 @@ def materialise(
         rounds += 1
         for _name, text in rules:
             store.ox.update(text)
-        for _path, graph, text in custom:
-            res = store.query(text)
-            if not isinstance(res, GraphResult):
-                raise ReasonerError(f"{_path}: a rule must be a CONSTRUCT query")
-            new = [t for t in res.triples if not store.contains(*t)]
+        for path, graph, text in custom:
+            try:
+                res = store.ox.query(text, use_default_graph_as_union=True)
+            except SyntaxError as e:
+                raise ReasonerError(f"{path}: malformed rule: {e}") from None
+            if not isinstance(res, ox.QueryTriples):
+                raise ReasonerError(f"{path}: a rule must be a CONSTRUCT query")
+            target = ox.NamedNode(str(graph_iri(graph)))
+            new = [
+                ox.Quad(t.subject, t.predicate, t.object, target)
+                for t in res
+                if next(iter(store.ox.quads_for_pattern(t.subject, t.predicate, t.object)), None)
+                is None
+            ]
             if new:
-                store.add(new, graph)
+                store.ox.extend(new)
         now = size() + sum(
             store.graph_sizes().get(g, 0) for g in {g for _, g, _ in custom} - {"inferred"}
         )
@@ -534,13 +542,12 @@ def materialise(
         before = now
     else:
         raise ReasonerError(f"RL materialisation did not reach a fixpoint in {max_rounds} rounds")
-    problems = []
+    problems: list[str] = []
     for name, text in consistency_checks(ax):
-        res = store.query(text)
-        assert isinstance(res, SelectResult)
-        for row in res.rows:
+        check = store.query(text)
+        assert isinstance(check, SelectResult)
+        for row in check.rows:
             problems.append(f"{name}: " + ", ".join(f"<{t}>" for t in row if t is not None))
-    _ = inferred_node
     return RLReport(size(), rounds, len(rules), len(custom), problems)
 
 

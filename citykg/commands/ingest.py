@@ -10,6 +10,7 @@ from typing import Any
 import rdflib
 
 from ..errors import IngestError
+from ..namespaces import graph_iri
 
 
 def shapes_validator(
@@ -25,28 +26,25 @@ def shapes_validator(
     returns one message per violation whose focus node the new triples describe."""
 
     def validate(graph: rdflib.Graph) -> list[str]:
-        from ..loader import rdf_files
-        from ..store import parse_file, to_rdflib
-        from ..validation import load_shapes, validate_graph
+        import pyoxigraph as ox
 
-        data = rdflib.Graph()
-        for t in graph:
-            data.add(t)
-        extra = [f for d in ontology_dirs for f in rdf_files(d)]
-        extra += [
-            f
-            for d in data_dirs
-            for f in rdf_files(d)
-            if out is None or f.resolve() != out.resolve()
-        ]
-        extra += [f for f in context if f not in extra]
-        for f in extra:
-            for q in parse_file(f):
-                data.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        from ..loader import rdf_files
+        from ..store import OxigraphStore
+        from ..validation import load_shapes, validate_store
+
         shapes = load_shapes(shapes_dirs)
         if len(shapes) == 0:
             return []
-        report = validate_graph(data, shapes)
+        store = OxigraphStore()
+        store.add(graph, "ingest")  # type: ignore[arg-type]
+        for f in [f for d in ontology_dirs for f in rdf_files(d)]:
+            store.load_file(f, "ontology")
+        existing = [f for d in data_dirs for f in rdf_files(d)
+                    if out is None or f.resolve() != out.resolve()]
+        for f in existing + [f for f in context if f not in existing]:
+            store.load_file(f, "data")
+        graphs = [ox.NamedNode(str(graph_iri(n))) for n in ("ingest", "ontology", "data")]
+        report = validate_store(store.ox, shapes, None, graphs)
         subjects = {str(s) for s in graph.subjects()}
         return [
             r.one_line()

@@ -26,6 +26,7 @@ INSERT DATA {
     dcterms:publisher "Natural Earth"@en ;
     dcterms:license <https://creativecommons.org/publicdomain/mark/1.0/> ;
     dcat:version "5.0.0" ;
+    ckg:accessDate "2026-11-29"^^xsd:date ;
     dcat:landingPage <https://www.naturalearthdata.com/downloads/50m-cultural-vectors/50m-admin-0-countries-2/> .
 
   <https://w3id.org/citykg/id/dataset/naturalearth-admin1> a ckg:Dataset, dcat:Dataset, void:Dataset ;
@@ -35,6 +36,7 @@ INSERT DATA {
     dcterms:publisher "Natural Earth"@en ;
     dcterms:license <https://creativecommons.org/publicdomain/mark/1.0/> ;
     dcat:version "5.0.1" ;
+    ckg:accessDate "2026-11-29"^^xsd:date ;
     dcat:landingPage <https://www.naturalearthdata.com/downloads/50m-cultural-vectors/50m-admin-1-states-provinces/> .
 
   <https://w3id.org/citykg/id/dataset/naturalearth-populated-places> a ckg:Dataset, dcat:Dataset, void:Dataset ;
@@ -44,5 +46,6 @@ INSERT DATA {
     dcterms:publisher "Natural Earth"@en ;
     dcterms:license <https://creativecommons.org/publicdomain/mark/1.0/> ;
     dcat:version "5.0.0" ;
+    ckg:accessDate "2026-11-29"^^xsd:date ;
     dcat:landingPage <https://www.naturalearthdata.com/downloads/50m-cultural-vectors/50m-populated-places/> .
 }
