@@ -39,8 +39,12 @@ def shapes_validator(
         store.add(graph, "ingest")  # type: ignore[arg-type]
         for f in [f for d in ontology_dirs for f in rdf_files(d)]:
             store.load_file(f, "ontology")
-        existing = [f for d in data_dirs for f in rdf_files(d)
-                    if out is None or f.resolve() != out.resolve()]
+        existing = [
+            f
+            for d in data_dirs
+            for f in rdf_files(d)
+            if out is None or f.resolve() != out.resolve()
+        ]
         for f in existing + [f for f in context if f not in existing]:
             store.load_file(f, "data")
         graphs = [ox.NamedNode(str(graph_iri(n))) for n in ("ingest", "ontology", "data")]
