@@ -64,5 +64,5 @@ def test_missing_folder_in_config_is_reported(tmp_path: Path) -> None:
 
 def test_malformed_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "citykg.toml").write_text("[citykg\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="citykg.toml"):
+    with pytest.raises(ConfigError, match=r"citykg\.toml"):
         load_settings(cwd=tmp_path)
