@@ -157,10 +157,8 @@ def test_declared_latin1_encoding_is_read(tmp_path: Path) -> None:
     text = text.replace(
         '"../common/rekey.ru"', f'"{(MAPPINGS / "common" / "rekey.ru").as_posix()}"'
     )
-    text = text.replace(
-        '"memberships-checks.rq"',
-        f'"{(MAPPINGS / "examples" / "memberships-checks.rq").as_posix()}"',
-    )
+    for script in ("memberships-checks.rq", "memberships-governments.ru"):
+        text = text.replace(f'"{script}"', f'"{(MAPPINGS / "examples" / script).as_posix()}"')
     mapping.write_text(text, encoding="utf-8")
     result = ingest(FIXTURES / "memberships-latin1.csv", mapping, None, mapping_label="x")
     assert "<https://example.org/jakarta-caf%C3%A9>" in result.turtle
