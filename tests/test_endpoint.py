@@ -8,18 +8,12 @@ the embedded store. It also checks that remote errors say which side failed.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import free_port, oxigraph_server
 
 from citykg.api import KnowledgeGraph
 from citykg.errors import EndpointError, NetworkRequiredError
@@ -31,57 +25,13 @@ pytestmark = pytest.mark.server
 _BNODE = re.compile(r"_:[A-Za-z0-9_\-.]+")
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def oxigraph_bin() -> str:
-    """The ``oxigraph`` server executable beside this Python, or on the PATH."""
-    here = Path(sys.executable).parent / "oxigraph"
-    found = str(here) if here.exists() else shutil.which("oxigraph")
-    if not found:
-        pytest.skip("the `oxigraph` server (pip package `oxigraph`) is not installed")
-    return found
-
-
-@contextlib.contextmanager
-def union_server(location: Path, dump: Path) -> Iterator[str]:
-    """``oxigraph serve --union-default-graph`` over ``dump``; yields the query URL."""
-    exe = oxigraph_bin()
-    subprocess.run([exe, "load", "--location", str(location), "--file", str(dump)],
-                   check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind",
-                             f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("oxigraph server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 @pytest.fixture(scope="module")
 def remote(kg: KnowledgeGraph, built_nquads: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeGraph]:
     """The shipped graph behind a live SPARQL endpoint, as a KnowledgeGraph."""
-    with union_server(tmp_path_factory.mktemp("oxigraph"), built_nquads) as url:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), [built_nquads],
+                         extra_args=["--union-default-graph"]) as base:
+        url = f"{base}/query"
         yield KnowledgeGraph(kg.settings.with_(endpoint=url), store=RemoteStore(url, timeout=60))
 
 
