@@ -130,6 +130,21 @@ class Store(Protocol):
         ...
 
 
+_SIZES_QUERY = "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def _sizes(result: QueryResult) -> dict[str, int]:
+    """Triples per named graph (short names for citykg's graphs) from :data:`_SIZES_QUERY`."""
+    assert isinstance(result, SelectResult)
+    prefix = str(graph_iri(""))
+    sizes = {name: 0 for name in GRAPH_NAMES}
+    for g, n in result.rows:
+        if g is not None and n is not None:
+            name = str(g)[len(prefix) :] if str(g).startswith(prefix) else str(g)
+            sizes[name] = int(str(n))
+    return sizes
+
+
 def _graph_node(name: str) -> ox.NamedNode:
     return ox.NamedNode(name if ":" in name else str(graph_iri(name)))
 
@@ -203,17 +218,7 @@ class OxigraphStore:
         self.ox.clear_graph(_graph_node(graph))
 
     def graph_sizes(self) -> dict[str, int]:
-        sizes = {name: 0 for name in GRAPH_NAMES}
-        res = self.ox.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        assert isinstance(res, ox.QuerySolutions)
-        prefix = str(graph_iri(""))
-        for sol in res:
-            g = sol["g"]
-            n = sol["n"]
-            assert isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
-            name = g.value[len(prefix) :] if g.value.startswith(prefix) else g.value
-            sizes[name] = int(n.value)
-        return sizes
+        return _sizes(self.query(_SIZES_QUERY, default_graphs=[]))
 
     def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
         g = _graph_node(graph) if graph is not None else None
@@ -339,15 +344,7 @@ class RemoteStore:
         raise self._unsupported()
 
     def graph_sizes(self) -> dict[str, int]:
-        res = self.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        assert isinstance(res, SelectResult)
-        prefix = str(graph_iri(""))
-        sizes = {name: 0 for name in GRAPH_NAMES}
-        for g, n in res.rows:
-            if g is not None and n is not None:
-                name = str(g)[len(prefix) :] if str(g).startswith(prefix) else str(g)
-                sizes[name] = int(str(n))
-        return sizes
+        return _sizes(self.query(_SIZES_QUERY))
 
     def triples(self, graph: str | None = None) -> Iterator[RDFTriple]:
         where = (

@@ -15,8 +15,6 @@ import contextlib
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import free_port, oxigraph_bin, oxigraph_server
+from helpers import oxigraph_server
 from rdflib.term import BNode, Literal, URIRef
 from virtuoso import virtuoso_server
 
@@ -139,35 +137,13 @@ def test_push_refuses_a_folder_without_a_release(tmp_path: Path) -> None:
 # --- Oxigraph ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def oxigraph_union_server(location: Path) -> Iterator[str]:
+def oxigraph_union_server(location: Path) -> contextlib.AbstractContextManager[str]:
     """``oxigraph serve --union-default-graph`` on a free loopback port; yields its base URL.
 
     Embedded, citykg's default graph is the union of the named graphs; a server
     must be told so (Virtuoso's default graph is always the union).
     """
-    port = free_port()
-    proc = subprocess.Popen([oxigraph_bin(), "serve", "--location", str(location), "--bind",
-                             f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("oxigraph server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return oxigraph_server(location, extra_args=["--union-default-graph"])
 
 
 @pytest.fixture(scope="module")
