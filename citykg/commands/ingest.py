@@ -63,7 +63,7 @@ def cmd_ingest(args: argparse.Namespace, ui: Any) -> int:
     from ..config import load_settings
     from ..ingest import ingest
 
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, extra_data=args.data or [])
     context = list(args.requires or [])
     validator = (
         None
