@@ -628,7 +628,7 @@ def publish(
             release.warnings.append(warning)
         w.write(NOTES_FILE, notes.encode("utf-8"), "metadata", "release note")
 
-        from .void import catalog_graph, void_graph
+        from .void import catalog_graph, ontology_license, void_graph
 
         void_triples = void_graph(
             quads,
@@ -651,7 +651,7 @@ def publish(
             release_base=release_base,
             version=version,
             ontology_dir=onto_dir,
-            license=license or _license(quads),
+            license=license or ontology_license(quads),
         )
         w.write(
             CATALOG_FILE,
@@ -669,21 +669,6 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return release
-
-
-def _license(quads: Sequence[ox.Quad]) -> str | None:
-    from .namespaces import DCTERMS
-
-    onto = str(ONTOLOGY_IRI)
-    for q in quads:
-        if (
-            isinstance(q.subject, ox.NamedNode)
-            and q.subject.value == onto
-            and q.predicate.value == str(DCTERMS.license)
-            and isinstance(q.object, ox.NamedNode)
-        ):
-            return q.object.value
-    return None
 
 
 def canonical_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:

@@ -121,7 +121,7 @@ def void_graph(
             and t.object.value.startswith(wd_space)
         ):
             links += 1
-    license = license or _ontology_license(triples)
+    license = license or ontology_license(triples)
 
     add(ds, RDF.type, _n(VOID.Dataset))
     add(ds, DCTERMS.title, _en("citykg: a knowledge graph of city diplomacy"))
@@ -197,7 +197,8 @@ def void_graph(
     return out
 
 
-def _ontology_license(triples: Sequence[ox.Triple]) -> str | None:
+def ontology_license(triples: Sequence[ox.Triple] | Sequence[ox.Quad]) -> str | None:
+    """The licence IRI the ontology header states, if any."""
     onto = str(ONTOLOGY_IRI)
     for t in triples:
         if (
