@@ -26,11 +26,11 @@ from .errors import (
 )
 from .loader import LoadPlan, SourceIndex
 from .loader import load as load_files
-from .namespaces import GRAPH_NAMES, graph_iri
+from .namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from .queries import QueryLibrary, StoredQuery
 from .reasoning import RLReport, materialise
 from .results import QueryResult, SelectResult
-from .sparqltext import check_safe
+from .sparqltext import check_safe, with_prefixes
 from .store import OxigraphStore, RemoteStore, Store
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
 
@@ -133,9 +133,12 @@ class KnowledgeGraph:
     def sparql(self, text: str, *, allow_network: bool = False) -> QueryResult:
         """Run an ad hoc SPARQL query (read-only; ``SERVICE`` refused unless allowed).
 
-        By default the default graph is the union of all named graphs.
+        The project's prefixes (``ckg:``, ``org:``, ``skos:``, ``wd:``... see
+        :data:`citykg.namespaces.PREFIXES`) need no declaration; a prefix the
+        query declares itself keeps the query's meaning. The default graph is the
+        union of all named graphs.
         """
-        return self._run(text, allow_network=allow_network)
+        return self._run(with_prefixes(text, PREFIXES), allow_network=allow_network)
 
     def stored_query(self, name: str) -> StoredQuery:
         """A stored query by name."""
@@ -239,8 +242,6 @@ class KnowledgeGraph:
             lines = sorted(set(raw.decode("utf-8").splitlines()))
             data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
         else:
-            from .namespaces import PREFIXES
-
             data = ox.serialize(items, format=rdf_format, prefixes=PREFIXES) or b""
         if out is None:
             return data
