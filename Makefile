@@ -1,5 +1,5 @@
 # citykg: two commands do everything.
-#   make run    set up .venv, build the graph, run a showcase of stored queries, publish dumps to dist/
+#   make run    set up .venv (every extra), build the graph, run a showcase of stored queries, publish dumps to dist/
 #   make test   set up .venv, run ruff, mypy and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
 run: setup

@@ -1,17 +1,26 @@
-"""The public Python API: build the graph, query it, validate it, export it.
+"""The public Python API: everything the command line does, as calls.
+
+:func:`load` builds the graph and returns a :class:`KnowledgeGraph`, which
+validates, reasons, queries, exports, links, enriches, publishes and serves.
+Where no graph is needed there is a small function: :func:`ingest`,
+:func:`lint`, :func:`docs`, :func:`push`, :func:`check_dl`, :func:`wikidata_client`.
+Every ``citykg`` command is one of these calls (see the README's Python section).
 
 >>> import citykg
->>> kg = citykg.load(reasoning=False)  # doctest: +SKIP
->>> kg.query("members-of-network", network="https://w3id.org/citykg/id/network/c40").to_dataframe()  # doctest: +SKIP
+>>> kg = citykg.load(reasoning=False)
+>>> kg.info()["graphs"]["data"] > 1000
+True
+>>> kg.sparql("ASK { <https://w3id.org/citykg/id/network/c40> a ckg:TransnationalMunicipalNetwork }").value
+True
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 import rdflib
@@ -22,8 +31,8 @@ from .errors import (
     ForbiddenQueryError,
     NetworkRequiredError,
     QueryError,
-    SourceNotFoundError,
 )
+from .files import write_atomic
 from .loader import LoadPlan, SourceIndex
 from .loader import load as load_files
 from .namespaces import GRAPH_NAMES, PREFIXES, graph_iri
@@ -33,6 +42,17 @@ from .results import QueryResult, SelectResult
 from .sparqltext import check_safe, with_prefixes
 from .store import OxigraphStore, RemoteStore, Store
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
+
+if TYPE_CHECKING:
+    from .docs import DocsResult
+    from .enrichment import EnrichReport
+    from .ingest import IngestResult
+    from .linking import LinkReport
+    from .lint import LintReport
+    from .publish import Release
+    from .push import PushReport
+    from .reasoning import DLReport
+    from .wikidata import WikidataClient
 
 #: SERVICE endpoints that stored queries tagged ``network`` may call when allowed.
 NETWORK_SERVICES = frozenset({"https://query.wikidata.org/sparql"})
@@ -267,23 +287,171 @@ class KnowledgeGraph:
             if c is not None and n is not None
         }
 
+    # --- reasoning ----------------------------------------------------------
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file under a temporary name in the same folder, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def reason(self, *, progress: Progress | None = None) -> RLReport:
+        """Materialise the OWL 2 RL inferences (and the SPARQL rules) into the inferred graph.
+
+        A build with reasoning has done this already (``kg.build_report.reasoning``).
+        """
+        store = self._embedded("reasoning")
+        store.clear("inferred")
+        report = materialise(
+            store,
+            self.rule_dirs(),
+            progress=(lambda r, n: progress("reason", r, 0)) if progress else None,
+        )
+        if self.build_report is not None:
+            self.build_report.reasoning = report
+            self.build_report.sizes = store.graph_sizes()
+        return report
+
+    # --- Wikidata ----------------------------------------------------------
+
+    def link(
+        self,
+        client: WikidataClient | None = None,
+        *,
+        links_dir: Path | None = None,
+        kinds: Sequence[str] | None = None,
+        entities: Sequence[str] | None = None,
+        languages: Sequence[str] | None = None,
+        threshold: float | None = None,
+        margin: float | None = None,
+        today: str | None = None,
+        dry_run: bool = False,
+    ) -> LinkOutcome:
+        """Link entities without a Wikidata ID to Wikidata items; write links and review files.
+
+        Clear winners go to ``links_dir/wikidata-links.ttl`` (generated), the rest
+        to ``links_dir/review.csv``; a person's answers in ``decisions.csv``
+        (curated, never written) apply on the next run. ``links_dir`` defaults to
+        ``data/links`` in the working folder (never the installed package).
+        With ``dry_run`` nothing is written. Raises :class:`~citykg.errors.LinkError`
+        or :class:`~citykg.errors.EndpointError`.
+        """
+        from . import linking
+
+        client = client or wikidata_client(user_agent=self.settings.user_agent)
+        links_dir = links_dir or DEFAULT_LINKS_DIR
+        out = links_dir / linking.LINKS_FILE
+        hand = {links_dir / linking.CURATED_FILE}
+        for d in self.settings.data_dirs:
+            if (d / "links").is_dir():
+                hand |= set((d / "links").glob("*.ttl"))
+        hand |= set(links_dir.glob("*.ttl")) if links_dir.is_dir() else set()
+        hand = {p for p in hand if p.resolve() != out.resolve()}
+        only = [linking.entity_iri(x) for x in entities] if entities else None
+        found = linking.entities_from_store(
+            self.store, kinds=list(kinds) if kinds else None, only=only
+        )
+        threshold = linking.DEFAULT_THRESHOLD if threshold is None else threshold
+        margin = linking.DEFAULT_MARGIN if margin is None else margin
+        today = today or date.today().isoformat()
+        report = linking.link(
+            found,
+            client,
+            previous=linking.read_links_file(out),
+            curated=linking.curated_links(hand),
+            decisions=linking.read_decisions(links_dir / linking.DECISIONS_FILE),
+            languages=tuple(languages) if languages is not None else linking.DEFAULT_LANGUAGES,
+            threshold=threshold,
+            margin=margin,
+            today=today,
+        )
+        outcome = LinkOutcome(report, len(found), out, links_dir / linking.REVIEW_FILE, not dry_run)
+        if not dry_run:
+            stamp = f"endpoint {client.endpoint}; threshold {threshold}, margin {margin}"
+            write_atomic(out, linking.render_links(report.links, generated_by=stamp))
+            write_atomic(outcome.review_file, linking.render_review(report.review, today))
+        return outcome
+
+    def disagreements(self) -> SelectResult:
+        """Where our data and the harvested Wikidata statements disagree (``link --check``)."""
+        result = self.query("wikidata-disagreements")
+        assert isinstance(result, SelectResult)
+        return result
+
+    def enrich(
+        self,
+        client: WikidataClient | None = None,
+        *,
+        properties: Sequence[str] | None = None,
+        entities: Sequence[str] | None = None,
+        out: Path | None = None,
+    ) -> EnrichReport:
+        """Harvest Wikidata statements about linked entities; write them to ``out``.
+
+        ``out`` defaults to ``data/enrichment/wikidata.nt`` in the working folder
+        (a generated file; never the installed package).
+        """
+        from .enrichment import HARVEST_QUERIES, harvest, linked_entities, render_enrichment
+        from .linking import entity_iri
+
+        client = client or wikidata_client(user_agent=self.settings.user_agent)
+        only = [entity_iri(x) for x in entities] if entities else None
+        linked = linked_entities(self.store, only)
+        report = harvest(client, linked, properties=tuple(properties or HARVEST_QUERIES))
+        target = out or DEFAULT_ENRICHMENT_FILE
+        text = render_enrichment(report.graph, generated_by=f"endpoint {client.endpoint}")
+        write_atomic(target, text)
+        report.output = target
+        return report
+
+    # --- publishing and serving -------------------------------------------
+
+    def publish(
+        self,
+        out: Path = Path("dist"),
+        version: str | None = None,
+        *,
+        base_url: str | None = None,
+        sparql_endpoint: str | None = None,
+        changelog: Path | None = None,
+        progress: Progress | None = None,
+    ) -> Release:
+        """Write a deterministic release ``<out>/<version>/``: dumps, VoID, DCAT, checksums."""
+        from .publish import DEFAULT_BASE_URL, publish
+
+        return publish(
+            self._embedded("publishing"),
+            out,
+            version,
+            base_url=base_url or DEFAULT_BASE_URL,
+            sparql_endpoint=sparql_endpoint,
+            changelog=changelog,
+            ontology_dirs=self.settings.ontology_dirs,
+            shapes_dirs=self.settings.shapes_dirs,
+            progress=progress,
+        )
+
+    def query_docs(self, fixture: KnowledgeGraph | None = None) -> str:
+        """The stored queries documented as Markdown, with example results."""
+        from .querydocs import query_docs
+
+        return query_docs(self, fixture)
+
+    def _embedded(self, what: str) -> OxigraphStore:
+        if not isinstance(self.store, OxigraphStore):
+            raise QueryError(f"{what} works on the embedded store, not on a remote endpoint")
+        return self.store
+
+
+@dataclass
+class LinkOutcome:
+    """What :meth:`KnowledgeGraph.link` did: the report, and where it wrote."""
+
+    report: LinkReport
+    entities: int
+    links_file: Path
+    review_file: Path
+    written: bool
+
+
+#: Where ``link`` keeps its files unless told otherwise: the working folder's ``data/links``.
+DEFAULT_LINKS_DIR = Path("data") / "links"
+#: Where ``enrich`` writes unless told otherwise (in the working folder).
+DEFAULT_ENRICHMENT_FILE = Path("data") / "enrichment" / "wikidata.nt"
 
 
 def load(
@@ -316,4 +484,195 @@ def load(
     return kg
 
 
-__all__ = ["BuildReport", "KnowledgeGraph", "SourceNotFoundError", "load", "write_atomic"]
+def wikidata_client(
+    endpoint: str | None = None,
+    *,
+    user_agent: str | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    **options: Any,
+) -> WikidataClient:
+    """The polite, caching Wikidata client that ``link`` and ``enrich`` use.
+
+    ``options`` are :class:`~citykg.wikidata.WikidataClient`'s (``timeout``,
+    ``retries``, ``backoff``, ``min_interval``, ``batch_size``).
+
+    >>> wikidata_client().endpoint
+    'https://query.wikidata.org/sparql'
+    """
+    from .wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT, WikidataClient
+
+    return WikidataClient(
+        endpoint or DEFAULT_ENDPOINT,
+        user_agent=user_agent or DEFAULT_USER_AGENT,
+        cache_dir=(cache_dir or DEFAULT_CACHE_DIR) if use_cache else None,
+        **options,
+    )
+
+
+def ingest(
+    source: Path | None,
+    mapping: Path,
+    out: Path | None = None,
+    *,
+    validate: bool = True,
+    requires: Sequence[Path] | None = None,
+    encoding: str | None = None,
+    settings: Settings | None = None,
+) -> IngestResult:
+    """Convert a CSV/TSV table to Turtle through a CSVW mapping, validated before writing.
+
+    With ``validate`` the new triples are checked with the SHACL shapes together
+    with the ontology and the current data (so references to existing entities
+    resolve); a violation on a new entity raises :class:`~citykg.errors.IngestError`
+    and nothing is written. ``out`` is written atomically; without it the
+    Turtle is in the result.
+    """
+    from .ingest import ingest as run
+
+    settings = settings or Settings()
+    context = list(requires or [])
+    check = _shapes_check(settings, context, out) if validate else None
+    return run(source, mapping, out, validate=check, requires=context or None, encoding=encoding)
+
+
+def _shapes_check(
+    settings: Settings, context: list[Path], out: Path | None
+) -> Callable[[rdflib.Graph], list[str]]:
+    from .loader import rdf_files
+
+    def check(graph: rdflib.Graph) -> list[str]:
+        shapes = load_shapes(settings.shapes_dirs)
+        if len(shapes) == 0:
+            return []
+        store = OxigraphStore()
+        store.add(graph, "ingest")  # type: ignore[arg-type]
+        for f in [f for d in settings.ontology_dirs for f in rdf_files(d)]:
+            store.load_file(f, "ontology")
+        existing = [
+            f
+            for d in settings.data_dirs
+            for f in rdf_files(d)
+            if out is None or f.resolve() != out.resolve()
+        ]
+        for f in existing + [f for f in context if f not in existing]:
+            store.load_file(f, "data")
+        graphs = [ox.NamedNode(str(graph_iri(n))) for n in ("ingest", "ontology", "data")]
+        report = validate_store(store.ox, shapes, None, graphs)
+        subjects = {str(s) for s in graph.subjects()}
+        return [
+            r.one_line()
+            for r in report.sorted_results()
+            if r.severity == "Violation" and r.focus in subjects
+        ]
+
+    return check
+
+
+def lint(
+    files: Sequence[Path] = (),
+    *,
+    data: Sequence[Path] = (),
+    queries: Sequence[Path] = (),
+    changelog: Path | None = None,
+) -> LintReport:
+    """Lint the ontology (the shipped one, or ``files``) and every use of its terms.
+
+    Problems are returned (``report.ok``, ``report.to_text()``), not raised;
+    :meth:`~citykg.lint.LintReport.raise_for_problems` raises them.
+
+    >>> lint().ok
+    True
+    """
+    from .lint import LintSources, data_files, query_files
+    from .lint import lint as run
+
+    sources = LintSources(ontology=list(files)) if files else LintSources.shipped()
+    for folder in data:
+        sources.data += data_files(folder)
+    for folder in queries:
+        sources.queries += query_files(folder)
+    return run(sources, changelog=changelog)
+
+
+def docs(out: Path = Path("dist/docs"), files: Sequence[Path] | None = None) -> DocsResult:
+    """Write the ontology's HTML documentation (pyLODE) and class diagram to ``out``.
+
+    Needs the ``docs`` extra (``pip install 'citykg[docs]'``).
+    """
+    from .docs import build_docs
+
+    return build_docs(out, list(files) if files else None)
+
+
+def check_dl(files: Sequence[Path] | None = None) -> DLReport:
+    """Check OWL 2 DL consistency and classification with HermiT (the ontology by default).
+
+    Needs Java and the ``dl`` extra (``pip install 'citykg[dl]'``).
+    """
+    from .loader import rdf_files
+    from .reasoning import check_dl as run
+    from .resources import resource_dir
+
+    return run(list(files) if files else rdf_files(resource_dir("ontology")))
+
+
+def push(
+    release: Path,
+    endpoint: str,
+    *,
+    graph_store: str | None = None,
+    update_endpoint: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    method: str = "auto",
+    batch_size: int | None = None,
+    retries: int = 3,
+    timeout: float = 300.0,
+    progress: Progress | None = None,
+) -> PushReport:
+    """Load a published release into a SPARQL server and check the counts per graph.
+
+    The Graph Store Protocol when the server has it, SPARQL Update otherwise;
+    raises :class:`~citykg.errors.PublishError` or :class:`~citykg.errors.EndpointError`.
+    """
+    from .errors import PublishError
+    from .push import DEFAULT_BATCH, Target
+    from .push import push as run
+
+    if not release.is_dir():
+        raise PublishError(
+            f"{release}: no such release folder; run `citykg publish` first or give --release DIR"
+        )
+    target = Target.guess(
+        endpoint,
+        graph_store=graph_store,
+        update_endpoint=update_endpoint,
+        user=user,
+        password=password,
+        timeout=timeout,
+    )
+    return run(
+        release,
+        target,
+        method=method,
+        batch_size=batch_size or DEFAULT_BATCH,
+        retries=retries,
+        progress=progress,
+    )
+
+
+__all__ = [
+    "DEFAULT_ENRICHMENT_FILE",
+    "DEFAULT_LINKS_DIR",
+    "BuildReport",
+    "KnowledgeGraph",
+    "LinkOutcome",
+    "check_dl",
+    "docs",
+    "ingest",
+    "lint",
+    "load",
+    "push",
+    "wikidata_client",
+]

@@ -46,11 +46,14 @@ from typing import Any, cast
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 from citykg.errors import ConfigError, IngestError, SourceNotFoundError
 from citykg.namespaces import ID, PREFIXES
-from citykg.turtle import GENERATED_MARK, is_generated_file, serialize_turtle, write_atomic
+
+from .files import write_atomic
+from .terms import triple_to_rdflib
+from .turtle import GENERATED_MARK, is_generated_file, serialize_turtle
 
 __all__ = [
     "CONTEXT_GRAPH",
@@ -564,18 +567,6 @@ class _Converter:
 # --------------------------------------------------------------------------- pipeline
 
 
-def _to_rdflib(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unexpected term {term!r}")
-
-
 def _load_context(store: ox.Store, paths: Sequence[Path]) -> None:
     graph = ox.NamedNode(CONTEXT_GRAPH)
     for path in paths:
@@ -705,7 +696,7 @@ def ingest(
     _drop_staging(store)
     graph = Graph()
     for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+        graph.add(triple_to_rdflib(quad, normalize=True))
     if validate is not None:
         messages = validate(graph)
         if messages:

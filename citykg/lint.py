@@ -104,6 +104,7 @@ class LintReport:
     problems: list[Problem]
     checks: list[str]
     notes: list[str] = field(default_factory=list)
+    files: str = ""  # what was read, in words ("1 ontology, 11 shapes, ... files")
 
     @property
     def ok(self) -> bool:
@@ -440,6 +441,18 @@ def check_version(
     return problems
 
 
+def lint_checks(folder: Path | None = None) -> list[tuple[str, str]]:
+    """Every check's name and summary: the SPARQL checks, then the two built in."""
+    return [(c.name, c.summary) for c in load_checks(folder)] + [
+        (
+            "undeclared-term",
+            "Every ckg: IRI used in the ontology, shapes, data or queries is declared in the "
+            "ontology",
+        ),
+        ("version", "owl:versionInfo is the package version and CHANGELOG.md has a heading for it"),
+    ]
+
+
 def lint(
     sources: LintSources,
     *,
@@ -498,4 +511,8 @@ def lint(
         store, sources.ontology, version, source, changelog if check_changelog else None, locator
     )
     names = [c.name for c in checks] + ["undeclared-term", "version"]
-    return LintReport(sorted(problems), names, notes)
+    files = (
+        f"{len(sources.ontology)} ontology, {len(sources.shapes)} shapes, "
+        f"{len(sources.data)} data and {len(sources.queries)} query files"
+    )
+    return LintReport(sorted(problems), names, notes, files)
