@@ -197,19 +197,14 @@ class KnowledgeGraph:
 
     def to_rdflib(self, graphs: Sequence[str] = GRAPH_NAMES) -> rdflib.Graph:
         """The union of some named graphs as an in-memory rdflib graph."""
-        if not isinstance(self.store, OxigraphStore):
+        if not self.embedded:
             g = rdflib.Graph()
             for name in graphs:
                 for t in self.store.triples(name):
                     g.add(t)
             return g
-        triples = (
-            ox.Triple(q.subject, q.predicate, q.object)
-            for name in graphs
-            for q in self.store.ox.quads_for_pattern(
-                None, None, None, ox.NamedNode(str(graph_iri(name)))
-            )
-        )
+        quads = self._embedded("to_rdflib").quads(graphs)
+        triples = (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         g = rdflib.Graph()
         if data:
@@ -225,9 +220,10 @@ class KnowledgeGraph:
         """
         if engine not in ("sparql", "pyshacl"):
             raise ConfigError(f"unknown validation engine {engine!r}: use sparql or pyshacl")
-        if engine == "sparql" and isinstance(self.store, OxigraphStore):
+        if engine == "sparql" and self.embedded:
             graphs = [ox.NamedNode(str(graph_iri(n))) for n in GRAPH_NAMES]
-            report = validate_store(self.store.ox, self.shapes(), self.index, graphs)
+            store = self._embedded("validation").ox
+            report = validate_store(store, self.shapes(), self.index, graphs)
         else:
             report = validate_graph(self.to_rdflib(), self.shapes(), self.index)
         return relative_paths(report, Path.cwd())
@@ -245,14 +241,8 @@ class KnowledgeGraph:
             raise QueryError(
                 f"unknown export format {fmt!r}; expected one of {sorted(EXPORT_FORMATS)}"
             )
-        if not isinstance(self.store, OxigraphStore):
-            raise QueryError("export works on the embedded store")
-        names = list(graphs or GRAPH_NAMES)
+        quads = self._embedded("export").quads(graphs or GRAPH_NAMES)
         rdf_format = EXPORT_FORMATS[fmt]
-        nodes = [ox.NamedNode(str(graph_iri(n))) for n in names]
-        quads = [
-            q for node in nodes for q in self.store.ox.quads_for_pattern(None, None, None, node)
-        ]
         if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             items: list[ox.Quad] | list[ox.Triple] = quads
         else:

@@ -509,11 +509,7 @@ def publish(
         if progress:
             progress(f"publish {label}", done[0], steps)
 
-    raw = [
-        q
-        for name in GRAPH_NAMES
-        for q in store.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri(name))))
-    ]
+    raw = store.quads(GRAPH_NAMES)
     nquads = canonical_nquads(raw)
     del raw
     ntriples = union_ntriples(nquads)

@@ -193,6 +193,14 @@ class OxigraphStore:
                 continue
             yield (to_rdflib(q.subject), URIRef(q.predicate.value), to_rdflib(q.object))  # type: ignore[arg-type]
 
+    def quads(self, graphs: Iterable[str] = GRAPH_NAMES) -> list[ox.Quad]:
+        """The Oxigraph quads of some named graphs (by short name or IRI)."""
+        return [
+            q
+            for name in graphs
+            for q in self.ox.quads_for_pattern(None, None, None, _graph_node(name))
+        ]
+
     def contains(self, s: Term, p: URIRef, o: Term) -> bool:
         """Whether any graph holds the triple."""
         subject = to_oxigraph(s)
