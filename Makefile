@@ -1,6 +1,6 @@
 # citykg: two commands do everything.
 #   make run    set up .venv (every extra), build the graph, run a showcase of stored queries, publish dumps to dist/
-#   make test   set up .venv, run ruff, mypy and the whole test suite
+#   make test   set up .venv, run ruff, mypy and the whole test suite (two processes, slow set included)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -32,7 +32,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --durations=30
 
 test: lint typecheck pytest
 

@@ -15,10 +15,14 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rdflib.term import BNode, Literal, URIRef
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -146,3 +150,43 @@ class FaultProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- comparing results of two engines ------------------------------------------
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short",
+                             "nonNegativeInteger", "positiveInteger", "byte", "unsignedInt")}
+
+
+def norm(term: Any) -> Any:
+    """A term with blank node labels and literal spellings normalised."""
+    if term is None or isinstance(term, URIRef):
+        return term
+    if isinstance(term, BNode):
+        return "_:b"
+    if isinstance(term, Literal):
+        dt = str(term.datatype) if term.datatype else None
+        if term.language:
+            return ("lit", str(term), term.language.lower())
+        if dt in NUMERIC:
+            try:
+                return ("num", Decimal(str(term)).normalize())
+            except InvalidOperation:
+                return ("num", str(term))
+        if dt == XSD + "boolean":
+            return ("bool", str(term) in ("true", "1"))
+        return ("lit", str(term), None if dt in (None, XSD + "string") else dt)
+    return term
+
+
+def rows(result: Any) -> Counter[Any]:
+    """The result as a multiset of normalised rows."""
+    from citykg.results import AskResult, GraphResult, SelectResult
+
+    if isinstance(result, SelectResult):
+        return Counter(tuple(norm(t) for t in r) for r in result.rows)
+    if isinstance(result, AskResult):
+        return Counter([bool(result)])
+    assert isinstance(result, GraphResult)
+    return Counter(tuple(norm(t) for t in tr) for tr in result.triples)

@@ -32,6 +32,9 @@ from citykg.publish import (
 ROOT = Path(__file__).resolve().parent.parent
 DCAT = "http://www.w3.org/ns/dcat#"
 SPDX = "http://spdx.org/rdf/terms#"
+#: Full publishes of the built graph: the slow set (make test and CI run it).
+pytestmark = pytest.mark.slow
+
 VOID = "http://rdfs.org/ns/void#"
 
 
