@@ -32,18 +32,19 @@ import pyoxigraph as ox
 
 from .errors import LintError, SourceNotFoundError
 from .loader import rdf_files
+from .namespaces import CKG, ONTOLOGY_IRI, OWL, RDF
 from .resources import resource_dir, resource_root
 from .sparqltext import tokenize
 from .store import parse_file
 
 #: The namespace whose terms the lint checks.
-NAMESPACE = "https://w3id.org/citykg/ontology#"
+NAMESPACE = str(CKG)
 #: The IRI of the ontology (its header's subject).
-ONTOLOGY = "https://w3id.org/citykg/ontology"
+ONTOLOGY = str(ONTOLOGY_IRI)
 
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_OWL_ONTOLOGY = ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")
-_OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
+_OWL_VERSION_INFO = ox.NamedNode(str(OWL.versionInfo))
 _PREFIX_RE = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.I)
 _HEADER_RE = re.compile(r"^#\+\s*summary:\s*(.+)$", re.M)
 

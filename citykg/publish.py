@@ -43,7 +43,7 @@ import pyoxigraph as ox
 from .errors import MissingExtraError, PublishError
 from .extras import require_extra
 from .files import write_atomic
-from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, graph_iri
+from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD, graph_iri
 from .resources import installed_version, resource_root
 from .store import OxigraphStore
 from .void import ReleaseFile, catalog_graph, ontology_license, void_graph
@@ -236,7 +236,7 @@ def _jsonld_term(
     if isinstance(term, ox.Literal):
         if term.language:
             return {"@value": term.value, "@language": term.language}
-        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype.value == str(XSD.string):
             return {"@value": term.value}
         return {"@value": term.value, "@type": compact(term.datatype.value)}
     raise PublishError(f"RDF-star triple terms cannot be published as JSON-LD: {term}")
