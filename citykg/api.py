@@ -508,19 +508,24 @@ def ingest(
     validate: bool = True,
     requires: Sequence[Path] | None = None,
     encoding: str | None = None,
+    data: Sequence[str | Path] = (),
     settings: Settings | None = None,
 ) -> IngestResult:
     """Convert a CSV/TSV table to Turtle through a CSVW mapping, validated before writing.
 
     With ``validate`` the new triples are checked with the SHACL shapes together
     with the ontology and the current data (so references to existing entities
-    resolve); a violation on a new entity raises :class:`~citykg.errors.IngestError`
-    and nothing is written. ``out`` is written atomically; without it the
-    Turtle is in the result.
+    resolve, and the sources the rows cite must be described there: ``data``
+    names extra data folders); a violation on a new entity raises
+    :class:`~citykg.errors.IngestError` and nothing is written. ``out`` is
+    written atomically; without it the Turtle is in the result.
     """
     from .ingest import ingest as run
 
     settings = settings or Settings()
+    if data:
+        extra = tuple(Path(d).resolve() for d in data)
+        settings = settings.with_(data_dirs=settings.data_dirs + extra)
     context = list(requires or [])
     check = _shapes_check(settings, context, out) if validate else None
     return run(source, mapping, out, validate=check, requires=context or None, encoding=encoding)
