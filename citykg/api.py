@@ -40,7 +40,7 @@ from .queries import QueryLibrary, StoredQuery
 from .reasoning import RLReport, materialise
 from .results import QueryResult, SelectResult
 from .sparqltext import check_safe, with_prefixes
-from .store import OxigraphStore, RemoteStore, Store
+from .store import OxigraphStore, RemoteStore, Store, class_counts
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
 
 if TYPE_CHECKING:
@@ -265,17 +265,7 @@ class KnowledgeGraph:
 
     def class_counts(self) -> dict[str, int]:
         """Instances per ``ckg:`` class (asserted and inferred), largest first."""
-        res = self.store.query(
-            "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
-            "FILTER(STRSTARTS(STR(?c), 'https://w3id.org/citykg/ontology#')) "
-            f"FILTER(?g != <{graph_iri('ontology')}>) }} GROUP BY ?c ORDER BY DESC(?n) ?c"
-        )
-        assert isinstance(res, SelectResult)
-        return {
-            str(c).rsplit("#", 1)[-1]: int(str(n))
-            for c, n in res.rows
-            if c is not None and n is not None
-        }
+        return class_counts(self.store)
 
     # --- reasoning ----------------------------------------------------------
 

@@ -18,7 +18,7 @@ from rdflib.term import URIRef
 
 from .errors import EndpointError, ParseError, QueryError, SourceNotFoundError
 from .http import HttpClient, Policy
-from .namespaces import GRAPH_NAMES, graph_iri
+from .namespaces import CKG, GRAPH_NAMES, graph_iri
 from .results import AskResult, GraphResult, QueryResult, SelectResult, Term, term_from_json
 from .sparqltext import query_form
 from .terms import to_oxigraph, to_rdflib
@@ -111,6 +111,20 @@ def _sizes(result: QueryResult) -> dict[str, int]:
     return sizes
 
 
+def class_counts(store: Store) -> dict[str, int]:
+    """Instances per ``ckg:`` class outside the ontology graph (asserted and inferred),
+    largest first: the figures of ``citykg info``, the server's pages and VoID."""
+    res = store.query(
+        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
+        f"FILTER(STRSTARTS(STR(?c), '{CKG}')) "
+        f"FILTER(?g != <{graph_iri('ontology')}>) }} GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    assert isinstance(res, SelectResult)
+    return {
+        str(c)[len(str(CKG)) :]: int(str(n)) for c, n in res.rows if c is not None and n is not None
+    }
+
+
 def _graph_node(name: str) -> ox.NamedNode:
     return ox.NamedNode(name if ":" in name else str(graph_iri(name)))
 
@@ -118,9 +132,12 @@ def _graph_node(name: str) -> ox.NamedNode:
 class OxigraphStore:
     """The embedded default: an Oxigraph store in memory, or on disk at ``path``."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, store: ox.Store | None = None) -> None:
         self.path = path
-        self.ox = ox.Store(str(path)) if path is not None else ox.Store()
+        if store is not None:  # an existing Oxigraph store (the server's read-only snapshot)
+            self.ox = store
+        else:
+            self.ox = ox.Store(str(path)) if path is not None else ox.Store()
 
     def query(
         self,
