@@ -25,17 +25,26 @@ __version__ = installed_version()
 if TYPE_CHECKING:
     from .api import (
         KnowledgeGraph,
+        build_docs,
         check_dl,
-        docs,
-        ingest,
-        lint,
+        ingest_table,
+        lint_ontology,
         load,
-        push,
+        push_release,
         wikidata_client,
     )
     from .server.asgi import create_app
 
-_API = ("KnowledgeGraph", "check_dl", "docs", "ingest", "lint", "load", "push", "wikidata_client")
+_API = (
+    "KnowledgeGraph",
+    "check_dl",
+    "build_docs",
+    "ingest_table",
+    "lint_ontology",
+    "load",
+    "push_release",
+    "wikidata_client",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -50,12 +59,12 @@ __all__ = [
     "CitykgError",
     "KnowledgeGraph",
     "__version__",
+    "build_docs",
     "check_dl",
     "create_app",
-    "docs",
-    "ingest",
-    "lint",
+    "ingest_table",
+    "lint_ontology",
     "load",
-    "push",
+    "push_release",
     "wikidata_client",
 ]

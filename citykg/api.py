@@ -2,8 +2,9 @@
 
 :func:`load` builds the graph and returns a :class:`KnowledgeGraph`, which
 validates, reasons, queries, exports, links, enriches, publishes and serves.
-Where no graph is needed there is a small function: :func:`ingest`,
-:func:`lint`, :func:`docs`, :func:`push`, :func:`check_dl`, :func:`wikidata_client`.
+Where no graph is needed there is a small function: :func:`ingest_table`,
+:func:`lint_ontology`, :func:`build_docs`, :func:`push_release`, :func:`check_dl`,
+:func:`wikidata_client`.
 Every ``citykg`` command is one of these calls (see the README's Python section).
 
 >>> import citykg
@@ -490,7 +491,7 @@ def wikidata_client(
     )
 
 
-def ingest(
+def ingest_table(
     source: Path | None,
     mapping: Path,
     out: Path | None = None,
@@ -554,7 +555,7 @@ def _shapes_check(
     return check
 
 
-def lint(
+def lint_ontology(
     files: Sequence[Path] = (),
     *,
     data: Sequence[Path] = (),
@@ -566,7 +567,7 @@ def lint(
     Problems are returned (``report.ok``, ``report.to_text()``), not raised;
     :meth:`~citykg.lint.LintReport.raise_for_problems` raises them.
 
-    >>> lint().ok
+    >>> lint_ontology().ok
     True
     """
     from .lint import LintSources, data_files, query_files
@@ -580,14 +581,14 @@ def lint(
     return run(sources, changelog=changelog)
 
 
-def docs(out: Path = Path("dist/docs"), files: Sequence[Path] | None = None) -> DocsResult:
+def build_docs(out: Path = Path("dist/docs"), files: Sequence[Path] | None = None) -> DocsResult:
     """Write the ontology's HTML documentation (pyLODE) and class diagram to ``out``.
 
     Needs the ``docs`` extra (``pip install 'citykg[docs]'``).
     """
-    from .docs import build_docs
+    from .docs import build_docs as run
 
-    return build_docs(out, list(files) if files else None)
+    return run(out, list(files) if files else None)
 
 
 def check_dl(files: Sequence[Path] | None = None) -> DLReport:
@@ -602,7 +603,7 @@ def check_dl(files: Sequence[Path] | None = None) -> DLReport:
     return run(list(files) if files else rdf_files(resource_dir("ontology")))
 
 
-def push(
+def push_release(
     release: Path,
     endpoint: str,
     *,
@@ -653,11 +654,11 @@ __all__ = [
     "BuildReport",
     "KnowledgeGraph",
     "LinkOutcome",
+    "build_docs",
     "check_dl",
-    "docs",
-    "ingest",
-    "lint",
+    "ingest_table",
+    "lint_ontology",
     "load",
-    "push",
+    "push_release",
     "wikidata_client",
 ]

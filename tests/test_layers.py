@@ -149,6 +149,16 @@ def test_every_command_module_is_registered() -> None:
     assert registered == present
 
 
+def test_public_names_never_shadow_a_module() -> None:
+    """``citykg.X`` of the API must not be a submodule's name: importing the submodule
+    would replace the function on the package (``citykg.docs`` was both)."""
+    import citykg
+
+    modules = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert not set(citykg.__all__) & modules
+
+
 def test_the_checker_sees_upward_and_lazy_imports(tmp_path: Path) -> None:
     f = PACKAGE / "store.py"
     assert "citykg.errors" in imports_of(f)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..api import ingest
+from ..api import ingest_table
 from ..config import load_settings
 from ..errors import IngestError
 from .common import UI, emit
@@ -16,7 +16,7 @@ from .common import UI, emit
 def cmd_ingest(args: argparse.Namespace, ui: UI) -> int:
     settings = load_settings(args.config, extra_data=args.data or [])
     try:
-        result = ingest(
+        result = ingest_table(
             args.source,
             args.mapping,
             args.out,

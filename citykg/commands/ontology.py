@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..api import docs, lint
+from ..api import build_docs, lint_ontology
 from ..lint import lint_checks
 from .common import UI, emit
 
@@ -16,7 +16,7 @@ def cmd_lint(args: argparse.Namespace, ui: UI) -> int:
     if args.list_checks:
         emit("".join(f"{name:<20} {summary}\n" for name, summary in lint_checks()))
         return 0
-    report = lint(
+    report = lint_ontology(
         args.file, data=args.data or (), queries=args.queries or (), changelog=args.changelog
     )
     emit(report.to_text(Path.cwd()))
@@ -30,7 +30,7 @@ def cmd_lint(args: argparse.Namespace, ui: UI) -> int:
 
 def cmd_docs(args: argparse.Namespace, ui: UI) -> int:
     """Write the ontology's HTML documentation and class diagram."""
-    result = docs(args.out, args.file or None)
+    result = build_docs(args.out, args.file or None)
     ui.say(
         f"wrote {result.index} ({result.classes} classes, {result.properties} properties, "
         f"{result.concepts} concepts) and {result.diagram}"

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..api import push
+from ..api import push_release
 from ..publish import DEFAULT_BASE_URL, default_version
 from ..push import DEFAULT_BATCH, METHODS
 from .common import UI, open_graph
@@ -39,7 +39,7 @@ def cmd_push(args: argparse.Namespace, ui: UI) -> int:
     release = args.release
     if release is None:
         release = args.out / (args.version or default_version())
-    report = push(
+    report = push_release(
         release,
         args.endpoint,
         graph_store=args.graph_store,
