@@ -15,13 +15,16 @@ from helpers import ROOT
 PACKAGE = ROOT / "citykg"
 
 #: The layers, lowest first. A module may import modules of its own layer or lower.
+#: (Modules of branches not yet merged are placed too: guard, countries, reconcile,
+#: analytics, figures, report, buildcache.)
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "namespaces", "resources", "files", "terms", "http", "extras",
-                    "sparqltext", "config"}),
+                    "sparqltext", "guard", "config", "countries"}),
     ("store", {"results", "store", "loader", "turtle", "queries", "void"}),
     ("features", {"validation", "shacl_sparql", "reasoning", "lint", "ingest", "wikidata",
-                  "linking", "enrichment", "publish", "push", "docs", "querydocs"}),
-    ("api", {"api"}),
+                  "linking", "reconcile", "enrichment", "publish", "push", "docs", "querydocs",
+                  "analytics", "figures", "report"}),
+    ("api", {"api", "buildcache"}),
     ("clients", {"commands", "server", "showcase"}),
     ("entry", {"cli", "__main__", "__init__"}),
 ]
