@@ -32,7 +32,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest -n 2 --durations=30
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=30
 
 test: lint typecheck pytest
 
