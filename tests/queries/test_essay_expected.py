@@ -65,7 +65,7 @@ def read_expected(path: Path) -> tuple[dict[str, str], list[str], set[tuple[str,
     rows: set[tuple[str, ...]] = set()
     for n, row in enumerate(reader, start=2):
         if len(row) > len(header):  # the citation is free text, commas and quotes included
-            row = row[: len(header) - 1] + [",".join(row[len(header) - 1:])]
+            row = [*row[:len(header) - 1], ",".join(row[len(header) - 1:])]
         assert len(row) == len(header), f"{path.name}: row {n} has {len(row)} cells, not {len(header)}"
         assert row[-1].strip(), f"{path.name}: row {n} cites no paragraph"
         rows.add(tuple(expand(c) for c in row[:-1]))
