@@ -117,3 +117,23 @@ def test_cli_prints_one_line_per_problem_and_exits_14(capsys: pytest.CaptureFixt
     assert "citykg: error: the ontology lint found" in err
     assert main(["lint", "--list-checks"]) == 0
     assert "undeclared-term" in capsys.readouterr().out
+
+
+def test_the_examples_issue_13_found_contradicted_are_caught_on_the_old_data(tmp_path: Path) -> None:
+    """Regression (issue 13): the urban-governance and WHO examples contradicted the data."""
+    from citykg.lint import data_files
+    from citykg.resources import resource_dir
+
+    shipped = LintSources.shipped()
+    networks = resource_dir("data") / "networks.ttl"
+    old = tmp_path / "networks.ttl"
+    text = networks.read_text(encoding="utf-8")
+    text = text.replace("  ckg:focusesOn ckg:UrbanGovernance ;\n", "")
+    text = text.replace("  ckg:worksInTandemWith organization:world-health-organization ;\n", "")
+    old.write_text(text, encoding="utf-8")
+    data = [old if p.name == "networks.ttl" and p.parent == networks.parent else p
+            for p in data_files(resource_dir("data"))]
+    report = lint(LintSources(shipped.ontology, data=data), version="0.1.0", check_changelog=False)
+    found = {(p.check, short(p.term)) for p in report.problems}
+    assert ("example-contradicts-data", "ckg:UrbanGovernance") in found
+    assert ("example-contradicts-data", "ckg:worksInTandemWith") in found
