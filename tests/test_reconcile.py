@@ -8,7 +8,9 @@ or from the issue (Saint-Denis, Stockholm), never from the code's output.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -208,3 +210,72 @@ def test_missing_columns_and_clashing_columns_are_clear_errors(tmp_path: Path) -
         reconcile_table(df[["city"]], name="name", client=WikidataClient("http://127.0.0.1:9/x"))
     with pytest.raises(ReconcileError, match="already has column"):
         reconcile_table(df, name="city", client=WikidataClient("http://127.0.0.1:9/x"))
+
+
+def test_the_readme_example_reconciles_a_plain_two_column_csv(standin_url: str,  # noqa: F811
+                                                               tmp_path: Path, run_cli: Any,
+                                                               monkeypatch: Any) -> None:
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    part = readme.split("## Reconciling a table with Wikidata", 1)[1]
+    table = re.search(r"```csv\n(.*?)```", part, re.S).group(1)  # type: ignore[union-attr]
+    command = re.search(r"```sh\n(citykg reconcile .*?)\n```", part, re.S).group(1)  # type: ignore[union-attr]
+    (tmp_path / "members.csv").write_text(table, encoding="utf-8")
+    args = [*command.split()[1:], "--endpoint", standin_url, "--cache", str(tmp_path / "c")]
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = list(csv.DictReader((tmp_path / "members-linked.csv").open(encoding="utf-8")))
+    given = list(csv.DictReader(io.StringIO(table)))
+    assert [(o["city"], o["country"]) for o in out] == [(g["city"], g["country"]) for g in given]
+    got = {o["city"]: (o["decision"], o["qid"]) for o in out}
+    assert got["krakow"] == ("linked", ne_qid("Kraków", "Poland"))
+    assert got["Torino"] == ("linked", ne_qid("Turin", "Italy"))
+    assert got["Saint-Denis"][0] == "review"
+    assert got["Atlantis"] == ("none", "")
+    review = list(csv.DictReader((tmp_path / "members-linked-review.csv").open(encoding="utf-8")))
+    assert {"Q47045", "Q160506"} <= {r["qid"] for r in review if r["name"] == "Saint-Denis"}
+    assert "4 row(s): 2 linked, 1 to review, 1 without a match" in r.stderr
+
+    # the Python example, as written
+    py = re.search(r"```python\n(from citykg.reconcile.*?)```", part, re.S).group(1)  # type: ignore[union-attr]
+    code = py.replace('country="country")', f'country="country", endpoint={standin_url!r})')
+    import os
+
+    here = os.getcwd()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    os.chdir(tmp_path)
+    try:
+        env: dict[str, Any] = {}
+        exec(compile(code, "README.md", "exec"), env)
+    finally:
+        os.chdir(here)
+    assert env["df"]["decision"].tolist() == [o["decision"] for o in out]
+    assert list((tmp_path / "user-cache" / "citykg" / "wikidata").rglob("*.json"))
+
+
+def test_cache_entries_carry_their_date_and_expire(standin_url: str,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    import json
+
+    proxy = FaultProxy(standin_url)
+    try:
+        def client(days: float | None) -> WikidataClient:
+            return WikidataClient(proxy.url, cache_dir=tmp_path, max_age_days=days)
+
+        rows = [RowQuery("Torino", "Italy")]
+        reconcile_rows(rows, WikidataSource(client(30)))
+        sent = proxy.requests
+        entries = list(tmp_path.rglob("*.json"))
+        assert entries and all("retrieved" in json.loads(p.read_text()) for p in entries)
+        for p in entries:  # age every entry by 40 days
+            doc = json.loads(p.read_text())
+            doc["retrieved"] = "2000-01-01T00:00:00+00:00"
+            p.write_text(json.dumps(doc))
+        (r,) = reconcile_rows(rows, WikidataSource(client(None)))  # no expiry: the old answers
+        assert proxy.requests == sent and r.best is not None and r.best.hit.retrieved == "2000-01-01"
+        (r,) = reconcile_rows(rows, WikidataSource(client(30)))  # expired: asked again
+        assert proxy.requests > sent
+        assert r.best is not None and r.best.hit.retrieved > "2000-01-01"
+    finally:
+        proxy.close()
