@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
