@@ -33,9 +33,11 @@ from .resources import resource_dir
 #: ISO 3166-1 exceptionally reserved alpha-2 codes that name a country (ISO's own list).
 RESERVED_ALPHA2 = {"UK": "GB", "EL": "GR"}
 
+_PUNCT = re.compile(r"[\W_]+")
 _QID = re.compile(r"^(?:https?://www\.wikidata\.org/(?:entity|wiki)/|wd:)?(Q[1-9][0-9]*)$", re.I)
 
 
+@lru_cache(maxsize=262144)
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a name.
 
@@ -44,6 +46,8 @@ def fold(text: str) -> str:
     >>> fold("Straße") == fold("STRASSE")
     True
     """
+    if text.isascii():
+        return " ".join(_PUNCT.sub(" ", text.casefold()).split())
     text = unicodedata.normalize("NFKD", text.casefold())
     # drop accents on Latin letters only: in other scripts combining marks are letters' vowels
     text = "".join(
@@ -52,8 +56,7 @@ def fold(text: str) -> str:
         if not (unicodedata.combining(ch) and i and ord(text[i - 1]) < 0x250)
     )
     text = text.replace("ł", "l").replace("ø", "o").replace("đ", "d").replace("ı", "i")
-    text = re.sub(r"[\W_]+", " ", text)
-    return " ".join(text.split())
+    return " ".join(_PUNCT.sub(" ", text).split())
 
 
 def _country_key(text: str) -> str:

@@ -101,6 +101,7 @@ class ReconcileError(LinkError):
 # --- names --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=262144)
 def translit(text: str) -> str:
     """A name folded and transliterated to ASCII, German ``ae/oe/ue`` folded too.
 
@@ -111,7 +112,7 @@ def translit(text: str) -> str:
     """
     from anyascii import anyascii
 
-    t = fold(anyascii(fold(text)))
+    t = fold(anyascii(text))
     return re.sub(r"(?<=[a-z])([aou])e", r"\1", t)
 
 
@@ -510,7 +511,7 @@ def score_hit(
     f: dict[str, float] = {"name": sim}
     tag = f"@{lang}" if lang else " (untagged)"
     notes = [f'{kind} match of {prop} "{text}"{tag}']
-    kinds = tuple(CLASS_NAMES.get(c, c) for c in classes if h.classes.get(c))
+    kinds = tuple(CLASS_NAMES.get(c, c.rsplit("#", 1)[-1]) for c in classes if h.classes.get(c))
     wanted = " or ".join(f"wd:{c}" for c in classes)
     if kinds:
         f["type"] = 1.0
