@@ -215,8 +215,8 @@ def run(title: str, rows: list[Row], url: str, tmp: Path, errors: int) -> None:
         print(line)
     missed = Counter(
         r.reason.split(":")[0] + (": " + r.reason.split(":")[1][:60] if r.decision == "review" else "")
-        for r, row in zip(res, rows, strict=True) if row.truth and r.qid != row.truth
-        or (row.truth and r.decision != "linked")
+        for r, row in zip(res, rows, strict=True)
+        if row.truth and (r.qid != row.truth or r.decision != "linked")
     )  # fmt: skip
     print(f"  reconcile decisions {dict(counts)}; judged rows not linked, by reason:")
     for why, n in missed.most_common(6):

@@ -192,6 +192,7 @@ def test_openrefine_session_against_wikidata(server: Server) -> None:
     manifest, guess, batch, types, props, suggest, preview = replay(
         server, "/reconcile/wikidata", session["wikidata"])
     assert manifest["identifierSpace"] == "http://www.wikidata.org/entity/"
+    assert guess["q0"]["result"][0]["id"] == "Q495"  # Turin
     res = {k: v["result"] for k, v in batch.items()}
     assert (res["q0"][0]["id"], res["q0"][0]["match"]) == ("Q495", True)  # Turin
     # Saint-Denis, France: Réunion's (Q47045) is never an automatic match while the
