@@ -279,3 +279,17 @@ def test_cache_entries_carry_their_date_and_expire(standin_url: str,  # noqa: F8
         assert r.best is not None and r.best.hit.retrieved > "2000-01-01"
     finally:
         proxy.close()
+
+
+def test_the_command_line_says_what_is_wrong(tmp_path: Path, run_cli: Any) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("city,country\nBerlin,DE\n", encoding="utf-8")
+    r = run_cli("reconcile", str(table), "--name", "town", "--endpoint", "http://127.0.0.1:9/x",
+                cwd=tmp_path)
+    assert r.returncode == 15 and "no column 'town'" in r.stderr
+    assert r.stderr.count("\n") == 1  # one line, no traceback
+    r = run_cli("reconcile", str(table), "--name", "city", "--out", str(table), cwd=tmp_path)
+    assert r.returncode == 2 and "overwrite the input" in r.stderr
+    r = run_cli("reconcile", str(tmp_path / "missing.csv"), "--name", "city", cwd=tmp_path)
+    assert r.returncode == 3 and "missing.csv" in r.stderr
+    assert table.read_text(encoding="utf-8") == "city,country\nBerlin,DE\n"

@@ -47,6 +47,13 @@ def _client_options(s: argparse.ArgumentParser) -> None:
     )
     w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     w.add_argument(
+        "--cache-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="cached answers older than this are asked again (default 30)",
+    )
+    w.add_argument(
         "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
     )
     w.add_argument(
@@ -88,6 +95,7 @@ def _client(args: argparse.Namespace) -> Any:
         backoff=args.backoff,
         min_interval=args.delay,
         batch_size=args.batch_size,
+        max_age_days=args.cache_days,
     )
 
 
