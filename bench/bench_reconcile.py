@@ -241,7 +241,7 @@ def old_linker(
     return got
 
 
-def report(title: str, rows: list[Row], got: list[str | None], review: int, requests: int,
+def report(title: str, rows: list[Row], got: list[str | None], review: int | None, requests: int,
            seconds: float, rerun: int, errors: int) -> list[str]:  # fmt: skip
     judged = [(r, g) for r, g in zip(rows, got, strict=True) if r.truth]
     linked = [(r, g) for r, g in judged if g]
@@ -254,8 +254,8 @@ def report(title: str, rows: list[Row], got: list[str | None], review: int, requ
     lines = [
         f"  {title:<16} precision {p:.4f} ({right:,}/{len(linked):,})   recall {rec:.4f} "
         f"({right:,}/{len(judged):,}; spelling variants {var_right:,}/{len(var):,})   "
-        f"review {review / len(rows):.3f}   "
-        f"unjudged links {unjudged:,}   {1000 * requests / len(rows):.1f} requests/1,000 rows "
+        + (f"review {review / len(rows):.3f}   " if review is not None else "review n/a   ")
+        + f"unjudged links {unjudged:,}   {1000 * requests / len(rows):.1f} requests/1,000 rows "
         f"({requests}; rerun {rerun}); {seconds:.1f} s"
     ]
     wrong = [(r, g) for r, g in linked if g != r.truth]
@@ -278,7 +278,7 @@ def run(title: str, rows: list[Row], url: str, tmp: Path, errors: int) -> None:
     secs = time.perf_counter() - t0
     again = WikidataClient(url, cache_dir=tmp / f"old-{title}", batch_size=100)
     old_linker(again, rows, names)
-    old_review = 0  # the old linker's review is not per row; counted as "not linked"
+    old_review = None  # the old linker's review queue is not per row
     # reconcile
     c2 = WikidataClient(url, cache_dir=tmp / f"new-{title}", timeout=120, batch_size=100)
     queries = [RowQuery(r.name, r.country, r.lat, r.lon) for r in rows]
