@@ -293,3 +293,19 @@ def test_the_command_line_says_what_is_wrong(tmp_path: Path, run_cli: Any) -> No
     r = run_cli("reconcile", str(tmp_path / "missing.csv"), "--name", "city", cwd=tmp_path)
     assert r.returncode == 3 and "missing.csv" in r.stderr
     assert table.read_text(encoding="utf-8") == "city,country\nBerlin,DE\n"
+
+
+def test_countries_reconcile_locally_without_a_request(standin_url: str,  # noqa: F811
+                                                       tmp_path: Path) -> None:
+    proxy = FaultProxy(standin_url)
+    try:
+        client = WikidataClient(proxy.url, cache_dir=tmp_path)
+        got = reconcile_rows([RowQuery("USA"), RowQuery("deutschland"), RowQuery("FR")],
+                             WikidataSource(client), type="country")
+        assert proxy.requests == 0
+    finally:
+        proxy.close()
+    # the QIDs Natural Earth's countries file gives (data/raw/naturalearth)
+    assert [(r.decision, r.qid) for r in got] == [("linked", "Q30"), ("linked", "Q183"),
+                                                  ("linked", "Q142")]
+    assert all("country index" in r.reason for r in got)
