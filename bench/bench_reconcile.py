@@ -82,9 +82,15 @@ class Row:
 
 def ne_places() -> list[tuple[set[str], str, str, tuple[float, float]]]:
     """(folded names, ISO alpha-2 of the sovereign and of the unit, QID, point) per place."""
+    import pycountry
+
     iso_of: dict[str, str] = {}
     for r in csv.DictReader((NE / "naturalearth-countries.csv").open(encoding="utf-8")):
         iso_of[r["ADMIN"]] = r["ISO_A2"]
+        if r["ISO_A2"] == "-99":  # Natural Earth has no code for France and Norway
+            found = pycountry.countries.get(name=r["ADMIN"])
+            if found is not None:
+                iso_of[r["ADMIN"]] = found.alpha_2
     out = []
     for r in csv.DictReader((NE / "naturalearth-populated-places.csv").open(encoding="utf-8")):
         if not r["WIKIDATAID"] or r["FEATURECLA"] in ("Scientific station", "Historic place"):

@@ -24,7 +24,7 @@ import csv
 import gettext
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -133,6 +133,9 @@ class CountryIndex:
                     continue
                 self._codes.setdefault(c.alpha_2, qid)
                 self._codes.setdefault(c.alpha_3, qid)
+                unit = self.by_qid[qid]
+                if unit.iso2 is None:
+                    self.by_qid[qid] = replace(unit, iso2=c.alpha_2, iso3=c.alpha_3)
             for form in forms:
                 if not form:
                     continue
