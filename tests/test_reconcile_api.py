@@ -208,7 +208,6 @@ def test_openrefine_session_against_wikidata(server: Server) -> None:
 
 @pytest.mark.parametrize(("form", "message"), [
     ({"queries": "{not json"}, "not JSON"),
-    ({"queries": {"q0": {"query": "Boston", "type": "Q0"}}}, "unknown type"),
     ({"queries": {"q0": {"qury": "Boston"}}}, "unknown member"),
     ({"queries": {"q0": {}}}, "needs a 'query'"),
     ({"queries": {f"q{i}": {"query": "x"} for i in range(101)}}, "at most 100"),
@@ -234,3 +233,23 @@ def test_get_queries_json_post_and_cors(server: Server) -> None:
     status, _, body = call(server.url + "/reconcile/wikidata/preview?id=" +
                            urllib.parse.quote("Q1 } DROP ALL"))
     assert status == 404  # an id is never pasted into a query unless it is a QID
+
+
+@pytest.mark.parametrize("example", sorted((SPEC / "examples" / "reconciliation-query-batch")
+                                           .glob("*/*.json")), ids=lambda p: p.parent.name + "/" + p.name)
+def test_the_spec_query_examples_are_answered_or_refused(server: Server, example: Path) -> None:
+    batch = json.loads(example.read_text(encoding="utf-8"))
+    status, _, body = call(server.url + "/reconcile", "POST", {"queries": batch})
+    if example.parent.name == "invalid":
+        assert status == 400, body
+        return
+    assert status == 200, body
+    doc = json.loads(body)
+    assert set(doc) == set(batch)
+    assert not [e.message for e in validator("reconciliation-result-batch.json").iter_errors(doc)]
+
+
+def test_a_type_of_another_service_finds_nothing(server: Server) -> None:
+    status, _, body = call(server.url + "/reconcile", "POST",
+                           {"queries": {"q0": {"query": "Boston", "type": "Q0"}}})
+    assert status == 200 and json.loads(body) == {"q0": {"result": []}}

@@ -263,8 +263,8 @@ class Service:
             },
         }
 
-    def classes_for(self, type_: Any) -> tuple[str, ...]:
-        """The classes a query's ``type`` names (unknown types are a bad request)."""
+    def classes_for(self, type_: Any) -> tuple[str, ...] | None:
+        """The classes a query's ``type`` names; ``None`` if it names none of ours."""
         if type_ is None:
             return self.default_classes
         wanted = [type_] if isinstance(type_, str) else type_
@@ -273,9 +273,10 @@ class Service:
         out = []
         for t in wanted:
             t = t.rsplit("/", 1)[-1] if t.startswith(WD) else t
-            if t not in self.type_names:
-                raise BadRequest(f"unknown type {t!r}; see the manifest's defaultTypes")
-            out.append(t)
+            if t in self.type_names:
+                out.append(t)
+        if wanted and not out:
+            return None  # another service's type: nothing here is of it
         return tuple(out) or self.default_classes
 
     def reconcile(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -284,13 +285,16 @@ class Service:
             raise BadRequest("'queries' must be a JSON object of queries")
         if len(batch) > MAX_QUERIES:
             raise BadRequest(f"at most {MAX_QUERIES} queries per batch, got {len(batch)}")
-        parsed: dict[str, tuple[RowQuery, tuple[str, ...], int]] = {}
+        parsed: dict[str, tuple[RowQuery, tuple[str, ...] | None, int]] = {}
         for key, q in batch.items():
             parsed[key] = self._parse(key, q)
         out: dict[str, Any] = {}
         groups: dict[tuple[str, ...], list[str]] = {}
-        for key, (_, classes, _) in parsed.items():
-            groups.setdefault(classes, []).append(key)
+        for key, (row, classes, _) in parsed.items():
+            if classes is None or not row.name.strip():
+                out[key] = {"result": []}  # an unknown type, or properties alone: no match
+            else:
+                groups.setdefault(classes, []).append(key)
         index = default_index()
         for classes, keys in groups.items():
             queries = [parsed[k][0] for k in keys]
@@ -322,7 +326,7 @@ class Service:
                 out[k] = {"result": result}
         return out
 
-    def _parse(self, key: str, q: Any) -> tuple[RowQuery, tuple[str, ...], int]:
+    def _parse(self, key: str, q: Any) -> tuple[RowQuery, tuple[str, ...] | None, int]:
         if not isinstance(q, dict):
             raise BadRequest(f"query {key!r} is not a JSON object")
         unknown = set(q) - {"query", "type", "limit", "properties", "type_strict"}
