@@ -120,11 +120,18 @@ def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,  # noqa: F
             doc["retrieved"] = "2024-05-06T07:08:09+00:00"
             p.write_text(json.dumps(doc), encoding="utf-8")
         (data / "links" / "wikidata-links.ttl").unlink()
-        r = run_cli(*link)
+        r = run_cli(*link, "--cache-days", "100000")  # old answers still accepted
         assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
         assert proxy.requests == first
         ttl = (data / "links" / "wikidata-links.ttl").read_text(encoding="utf-8")
         assert '"2024-05-06"^^xsd:date' in ttl and f'"{retrieved}"^^xsd:date' not in ttl
+        # by default answers older than 30 days are expired and asked again
+        (data / "links" / "wikidata-links.ttl").unlink()
+        r = run_cli(*link)
+        assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
+        assert proxy.requests > first
+        ttl = (data / "links" / "wikidata-links.ttl").read_text(encoding="utf-8")
+        assert f'"{retrieved}"^^xsd:date' in ttl and '"2024-05-06"^^xsd:date' not in ttl
 
         out = tmp_path / "wikidata.nt"
         enrich = ["enrich", *common, "--property", "P1082", "--property", "P190",
