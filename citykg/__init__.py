@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         lint_ontology,
         load,
         push_release,
+        reconcile_table,
         wikidata_client,
     )
     from .server.asgi import create_app
@@ -43,6 +44,7 @@ _API = (
     "lint_ontology",
     "load",
     "push_release",
+    "reconcile_table",
     "wikidata_client",
 )
 
@@ -66,5 +68,6 @@ __all__ = [
     "lint_ontology",
     "load",
     "push_release",
+    "reconcile_table",
     "wikidata_client",
 ]

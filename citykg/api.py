@@ -648,6 +648,22 @@ def push_release(
     )
 
 
+def reconcile_table(table: Path, **options: Any) -> Any:
+    """Reconcile the names of a CSV table with Wikidata (``citykg reconcile``).
+
+    Returns a pandas DataFrame of every input row with ``qid``, ``qid_label``,
+    ``score``, ``decision`` and ``reason``; ``options`` are those of
+    :func:`citykg.reconcile.reconcile_table` (``name``, ``country``, ``client``...).
+    Needs the ``notebook`` extra (pandas).
+    """
+    from .extras import require
+
+    require("pandas", "notebook", "reconcile_table (its tables are pandas DataFrames)")
+    from .reconcile import reconcile_table as run
+
+    return run(table, **options)
+
+
 __all__ = [
     "DEFAULT_ENRICHMENT_FILE",
     "DEFAULT_LINKS_DIR",
@@ -660,5 +676,6 @@ __all__ = [
     "lint_ontology",
     "load",
     "push_release",
+    "reconcile_table",
     "wikidata_client",
 ]

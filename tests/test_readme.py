@@ -53,6 +53,7 @@ def example_files(work: Path) -> None:
         f'<{u}> a ckg:Source ; rdfs:label "page {i}"@en ; dcterms:title "page {i}"@en ;'
         f' ckg:accessDate "2026-11-29"^^xsd:date .\n' for i, u in enumerate(urls))
     (work / "my-data" / "sources.ttl").write_text(SOURCES + described, encoding="utf-8")
+    (work / "members.csv").write_text(block("## Reconciling a table", "csv"), encoding="utf-8")
 
 
 MY_STORED = """#+ summary: Cities that have a member city government in a network, from my own data

@@ -49,6 +49,13 @@ def _client_options(s: argparse.ArgumentParser) -> None:
     )
     w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     w.add_argument(
+        "--cache-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="cached answers older than this are asked again (default 30)",
+    )
+    w.add_argument(
         "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
     )
     w.add_argument(
@@ -88,6 +95,7 @@ def _client(args: argparse.Namespace) -> WikidataClient:
         backoff=args.backoff,
         min_interval=args.delay,
         batch_size=args.batch_size,
+        max_age_days=args.cache_days,
     )
 
 
@@ -187,7 +195,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     s.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
-    s.add_argument("--today", metavar="DATE", help="the date recorded on new links (default today)")
+    s.add_argument(
+        "--today",
+        metavar="DATE",
+        help="the date recorded on new links whose answer has no retrieval date (default "
+        "today); a link otherwise records the day its answer was retrieved",
+    )
     s.add_argument(
         "--dry-run", action="store_true", help="write nothing; print what would be linked"
     )
