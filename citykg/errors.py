@@ -145,7 +145,6 @@ EXIT_CODES: dict[str, int] = {
     for cls in (
         CitykgError,
         ConfigError,
-        MissingExtraError,
         SourceNotFoundError,
         ParseError,
         ValidationFailed,
