@@ -138,6 +138,11 @@ def _walk(node: Any) -> Iterator[Any]:
             stack.extend(n)
 
 
+def _get(node: Any, key: str) -> Any:
+    """A child of a parse-tree node, or None (``CompValue.get`` returns the key when missing)."""
+    return dict.get(node, key) if isinstance(node, dict) else None
+
+
 def _name(node: Any) -> str:
     return str(getattr(node, "name", "")) if isinstance(node, dict) else ""
 
@@ -151,10 +156,10 @@ def _service_iri(term: Any, prefixes: dict[str, str]) -> str:
     if isinstance(term, URIRef):
         return str(term)
     if _name(term) == "pname":
-        ns = prefixes.get(str(term.get("prefix") or ""))
-        local = str(term.get("localname") or "")
+        ns = prefixes.get(str(_get(term, "prefix") or ""))
+        local = str(_get(term, "localname") or "")
         if ns is None:
-            return f"(undeclared prefix {term.get('prefix')}:)"
+            return f"(undeclared prefix {_get(term, 'prefix')}:)"
         return ns + local if "\\" not in local else f"({ns}{local})"
     return f"({term})"
 
@@ -209,7 +214,7 @@ def _prefixes(tree: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for decl in tree[0] if len(tree) else []:
         if _name(decl) == "PrefixDecl":
-            out[str(decl.get("prefix") or "")] = str(decl["iri"])
+            out[str(_get(decl, "prefix") or "")] = str(decl["iri"])
     return out
 
 
@@ -220,7 +225,13 @@ def _is_fixed(term: Any) -> bool:
 
 
 def _light(tree: Any) -> tuple[bool, int]:
-    """A cost estimate: light if every triple pattern is anchored and they are few and connected."""
+    """A cost estimate from the parse tree.
+
+    Light: at most :data:`LIGHT_PATTERNS` triple patterns, joined by shared
+    variables, one of them anchored by a fixed subject or object; no recursive
+    paths, subqueries, aggregates, ``EXISTS``, ``MINUS``, ``REGEX`` or dataset
+    clauses. The server still stops a light query that runs long.
+    """
     from rdflib.term import Variable
 
     patterns: list[list[Any]] = []
@@ -228,17 +239,16 @@ def _light(tree: Any) -> tuple[bool, int]:
         kind = _name(node)
         if kind in _HEAVY_NODES:
             return False, -1
-        if kind == "PathElt" and node.get("mod") in ("*", "+"):
+        if kind == "PathElt" and _get(node, "mod") in ("*", "+"):
             return False, -1
         if kind == "TriplesBlock":
-            for run in node.get("triples") or []:
+            for run in _get(node, "triples") or []:
                 items = list(run)
                 patterns += [items[i : i + 3] for i in range(0, len(items) - 2, 3)]
     if len(patterns) > LIGHT_PATTERNS:
         return False, len(patterns)
-    for s, _p, o in patterns:
-        if not (_is_fixed(s) or _is_fixed(o)):
-            return False, len(patterns)
+    if patterns and not any(_is_fixed(s) or _is_fixed(o) for s, _p, o in patterns):
+        return False, len(patterns)
     if len(patterns) > 1:
         groups = [{str(t) for t in p if isinstance(t, Variable)} for p in patterns]
         joined = set(groups[0])
@@ -264,7 +274,7 @@ def _decide(text: str, allowed: frozenset[str], check_services: bool = True) -> 
             errors.append(str(e))
     for kind, tree in parsed:
         if kind == "update":
-            ops = [_name(op) for op in tree[0].get("request") or []]
+            ops = [_name(op) for op in _get(tree[0], "request") or []]
             word = _UPDATE_WORDS.get(ops[0], ops[0]) if ops else "an empty update"
             raise ForbiddenQueryError(
                 f"this is a SPARQL update ({word}); citykg runs queries only, the graph is read-only"
@@ -274,7 +284,7 @@ def _decide(text: str, allowed: frozenset[str], check_services: bool = True) -> 
         prefixes = _prefixes(tree)
         for node in _walk(tree):
             if _name(node) == "ServiceGraphPattern":
-                services.append(_service_iri(node.get("term"), prefixes))
+                services.append(_service_iri(_get(node, "term"), prefixes))
     for iri in services if check_services else []:
         if iri not in allowed or not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", iri):
             shown = iri if iri.startswith(("?", "(")) else f"<{iri}>"
@@ -298,12 +308,14 @@ def _decide(text: str, allowed: frozenset[str], check_services: bool = True) -> 
         tuple(dict.fromkeys(services)),
         light,
         count,
-        has_dataset=bool(body.get("datasetClause")),
+        has_dataset=bool(_get(body, "datasetClause")),
     )
 
 
 @lru_cache(maxsize=512)
-def _cached(text: str, allowed: frozenset[str], check_services: bool = True) -> Verdict | QueryError:
+def _cached(
+    text: str, allowed: frozenset[str], check_services: bool = True
+) -> Verdict | QueryError:
     try:
         result: Verdict = _with_room(_decide, text, allowed, check_services)
         return result

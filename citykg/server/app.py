@@ -44,7 +44,6 @@ from .workers import (
     QueryTooLarge,
     WorkerFailed,
     WorkerPool,
-    inspect_query,
     publish_snapshot,
 )
 
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from ..guard import Verdict
     from ..queries import StoredQuery
 
 log = logging.getLogger("citykg.server")
@@ -342,6 +342,8 @@ def create_app(site: Site) -> Starlette:
     config = site.config
     base = config.base_path
     store = site.store
+    #: Relative IRIs in a query resolve against the endpoint's own IRI.
+    query_base = config.public_base + "/sparql"
 
     def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
         langs = _langs(request)
@@ -367,7 +369,7 @@ def create_app(site: Site) -> Starlette:
         if isinstance(e, PoolBusy):
             return 503, str(e), {"Retry-After": str(config.retry_after)}
         if isinstance(e, QueryTimeout):
-            return 503, str(e), {}
+            return 503, str(e), {"Retry-After": str(config.retry_after)}
         if isinstance(e, QueryTooLarge):
             return 413, str(e), {}
         if isinstance(e, UnknownQueryError):
@@ -375,12 +377,14 @@ def create_app(site: Site) -> Starlette:
         if isinstance(e, QueryParameterError | ForbiddenQueryError | QueryError):
             return 400, str(e), {}
         if isinstance(e, WorkerFailed):
-            return 500, str(e), {}
+            return 503, str(e), {"Retry-After": str(config.retry_after)}
         return 500, "internal error: the server failed; the error is logged", {}
 
     async def run_query(
         text: str,
         media: str,
+        verdict: Verdict,
+        deadline: float,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
     ) -> Answer:
@@ -390,8 +394,11 @@ def create_app(site: Site) -> Starlette:
             tuple(default_graphs) if default_graphs is not None else None,
             tuple(named_graphs) if named_graphs is not None else None,
             max_rows=config.limits.max_rows,
+            max_bytes=config.limits.max_result_bytes,
+            base_iri=query_base,
+            has_dataset=verdict.has_dataset,
         )
-        answer = await site.pool.run(job)
+        answer = await site.pool.run(job, verdict, deadline)
         if not answer.ok:
             if answer.client_error:
                 raise HTTPProblem(400, answer.error)
@@ -402,7 +409,12 @@ def create_app(site: Site) -> Starlette:
     def answer_response(answer: Answer) -> Response:
         headers = {"Vary": "Accept", "X-Citykg-Rows": str(answer.count)}
         if answer.truncated:
-            headers[TRUNCATED_HEADER] = f"true; the result was cut at {answer.count} rows"
+            why = (
+                f"past {config.limits.max_result_bytes:,} bytes"
+                if answer.cut == "bytes"
+                else f"at the limit of {config.limits.max_rows:,} rows"
+            )
+            headers[TRUNCATED_HEADER] = f"true; the result was cut at {answer.count} rows ({why})"
         return Response(answer.body, media_type=_content_type(answer.media_type), headers=headers)
 
     # --- SPARQL protocol --------------------------------------------------
@@ -450,15 +462,18 @@ def create_app(site: Site) -> Starlette:
             return service_description(request)
         if not text.strip():
             raise HTTPProblem(400, "the query is empty")
-        form = inspect_query(text, config.limits)
-        media = _choose_type(form, _one(params, "format"), request.headers.get("accept"))
+        deadline = site.pool.deadline()
+        verdict = await site.pool.inspect(text, deadline)
+        media = _choose_type(verdict.form, _one(params, "format"), request.headers.get("accept"))
         dflt = [v for k, v in params if k == "default-graph-uri"]
         named = [v for k, v in params if k == "named-graph-uri"]
         for iri in dflt + named:
             if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$", iri):
                 raise HTTPProblem(400, f"not an IRI: {iri!r}")
         given = bool(dflt or named)
-        answer = await run_query(text, media, dflt if given else None, named if given else None)
+        answer = await run_query(
+            text, media, verdict, deadline, dflt if given else None, named if given else None
+        )
         return answer_response(answer)
 
     def service_description(request: Request) -> Response:
@@ -674,15 +689,17 @@ def create_app(site: Site) -> Starlette:
         fmt = _one(raw, "format")
         values = {k: v for k, v in raw if k not in ("format", "lang") and v != ""}
         text = q.bind(values)
-        form = inspect_query(text, config.limits)
+        deadline = site.pool.deadline()
+        verdict = await site.pool.inspect(text, deadline)
+        form = verdict.form
         html = fmt in (None, "html") and prefers_html(
             request.headers.get("accept"), list(RESULT_TYPES) + list(RDF_TYPES)
         )
         if not html:
             media = _choose_type(form, fmt, request.headers.get("accept"))
-            return answer_response(await run_query(text, media))
+            return answer_response(await run_query(text, media, verdict, deadline))
         if form in ("CONSTRUCT", "DESCRIBE"):
-            answer = await run_query(text, "text/turtle")
+            answer = await run_query(text, "text/turtle", verdict, deadline)
             return render(
                 request,
                 "results.html",
@@ -695,7 +712,7 @@ def create_app(site: Site) -> Starlette:
                 answer=answer,
                 boolean=None,
             )
-        answer = await run_query(text, "application/sparql-results+json")
+        answer = await run_query(text, "application/sparql-results+json", verdict, deadline)
         doc = json.loads(answer.body)
         boolean = doc.get("boolean")
         names = doc.get("head", {}).get("vars", [])
@@ -738,6 +755,20 @@ def create_app(site: Site) -> Starlette:
                 "pending": site.pool.pending,
                 "workers": len(site.pool.workers),
                 "restarts": sum(w.restarts for w in site.pool.workers),
+                "lanes": {
+                    lane.name: {"workers": len(lane.workers), "pending": lane.pending}
+                    for lane in (
+                        getattr(site.pool, "light", None),
+                        getattr(site.pool, "heavy", None),
+                    )
+                    if lane is not None
+                },
+                "network_isolated": {
+                    f"{getattr(w, 'lane', '?')}-{getattr(w, 'index', '?')}": getattr(
+                        w, "isolated", False
+                    )
+                    for w in site.pool.workers
+                },
             }
         )
 
