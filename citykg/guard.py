@@ -164,18 +164,75 @@ def _service_iri(term: Any, prefixes: dict[str, str]) -> str:
     return f"({term})"
 
 
+_PATCHED: list[bool] = []
+
+
+def _grammar() -> Any:
+    """rdflib's SPARQL grammar, with its one known false refusal mended.
+
+    rdflib 7 builds ``-1.0`` by negating a decimal literal, which raises
+    ``TypeError`` (so ``FILTER(?lon > -1.0)`` would be unreadable); the mended
+    action writes the literal with its sign instead.
+    """
+    from rdflib import Literal
+    from rdflib.plugins.sparql import parser
+
+    if not _PATCHED:
+        parser.DECIMAL_NEGATIVE.set_parse_action(
+            lambda toks: Literal("-" + str(toks[0]), datatype=toks[0].datatype)
+        )
+        _mend_service(parser.ServiceGraphPattern)
+        _PATCHED.append(True)
+    return parser
+
+
+def _mend_service(comp: Any) -> None:
+    """rdflib's SERVICE node re-scans the whole query text for its own source text.
+
+    The scan starts at the top of the text and skips ``#`` to the end of the
+    line as a comment, even inside an IRI such as ``<http://x/d#>``, so a
+    SERVICE on the same line is not found and the whole query fails to parse;
+    it also costs a scan of the text per SERVICE clause. The mended version
+    scans from where the clause starts.
+    """
+    from pyparsing import original_text_for
+    from rdflib.plugins.sparql.parserutils import CompValue, ParamValue
+
+    def post_parse(instring: str, loc: int, tokens: Any) -> Any:
+        res = CompValue(comp.name)
+        found = original_text_for(comp.expr).search_string(instring[loc:], max_matches=1)
+        res["service_string"] = found[0][0] if found else ""
+        for t in tokens:
+            if isinstance(t, ParamValue):
+                if t.isList:
+                    dict.setdefault(res, t.name, []).append(t.tokenList)
+                else:
+                    res[t.name] = t.tokenList
+        return res
+
+    comp.postParse = post_parse
+
+
 def _parse_tree(text: str) -> tuple[str, Any]:
     """Parse one reading: ``("query", tree)`` or ``("update", tree)``; raise for neither."""
     from pyparsing import ParseBaseException
-    from rdflib.plugins.sparql import parser
+
+    parser = _grammar()
 
     try:
         return "query", parser.Query.parse_string(text, parse_all=True)
-    except ParseBaseException as query_error:
-        try:
-            return "update", parser.UpdateUnit.parse_string(text, parse_all=True)
-        except ParseBaseException:
-            raise _Unreadable(str(query_error).split("\n")[0]) from None
+    except RecursionError:
+        raise
+    except ParseBaseException as e:
+        query_error: str = str(e).split("\n")[0]
+    except Exception as e:  # noqa: BLE001 - rdflib's parse actions raise anything
+        query_error = f"{type(e).__name__}: {e}"
+    try:
+        return "update", parser.UpdateUnit.parse_string(text, parse_all=True)
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - as above: the text is unreadable either way
+        raise _Unreadable(query_error) from None
 
 
 def _with_room(fn: Any, *args: Any) -> Any:
@@ -221,7 +278,7 @@ def _prefixes(tree: Any) -> dict[str, str]:
 def _is_fixed(term: Any) -> bool:
     from rdflib.term import BNode, Variable
 
-    return not isinstance(term, Variable | BNode) and _name(term) not in ("", "BlankNode")
+    return not isinstance(term, Variable | BNode)
 
 
 def _light(tree: Any) -> tuple[bool, int]:
