@@ -69,7 +69,7 @@ def test_every_fuzz_case_is_legal_sparql_that_oxigraph_would_run() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{i:03d}" for i in range(len(CASES))])
 def test_the_guard_refuses_every_fuzz_case(case: Case, trap: Trap) -> None:
-    with pytest.raises(ForbiddenQueryError, match="^SERVICE .* is not allowed"):
+    with pytest.raises(ForbiddenQueryError, match=r"^SERVICE .* is not allowed"):
         guard.inspect(case.text(trap.url))
 
 
