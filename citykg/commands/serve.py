@@ -98,6 +98,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="deepest bracket nesting accepted in a query (default 40)",
     )
     s.add_argument(
+        "--max-operators",
+        type=_positive(int),
+        default=1_000,
+        metavar="N",
+        help="most operators (!, +, &&, =...) accepted in a query (default 1,000)",
+    )
+    s.add_argument(
         "--max-result-bytes",
         type=_positive(int),
         default=16 * 1024 * 1024,
@@ -183,6 +190,7 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
         queue=max(0, args.queue),
         allowed_services=frozenset(args.allow_service),
         max_result_bytes=args.max_result_bytes,
+        max_operators=args.max_operators,
         worker_memory=max(0, args.worker_memory) * 1024 * 1024,
         light_workers=args.light_workers,
         light_timeout=args.light_timeout,

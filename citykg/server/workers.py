@@ -45,7 +45,7 @@ import pyoxigraph as ox
 from .. import guard
 from ..errors import CitykgError, ForbiddenQueryError, QueryError
 from ..namespaces import PREFIXES
-from ..sparqltext import nesting_depth
+from ..sparqltext import nesting_depth, tokenize
 
 log = logging.getLogger("citykg.server")
 
@@ -108,8 +108,12 @@ class Limits:
     light_queue: int = 32
     #: A light query running longer than this is stopped and run again in the heavy lane.
     light_timeout: float = 1.0
-    #: Parsing a query may take this long (it is done in a light worker).
+    #: Parsing a query may take this long (in a light worker, or a heavy one for long texts).
     parse_timeout: float = 5.0
+    #: Only texts up to this length are parsed and run in the light lane.
+    light_max_chars: int = 1_000
+    #: Operators (``!``, ``+``, ``&&``, ``=``...) a query may hold: the parser's cost grows with them.
+    max_operators: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,29 @@ def precheck(text: str, limits: Limits) -> None:
             f"the query is nested {depth} levels deep (brackets, braces, parentheses); "
             f"this server accepts at most {limits.max_nesting}"
         )
+    ops = operator_count(text)
+    if ops > limits.max_operators:
+        raise QueryError(
+            f"the query has {ops:,} operators (!, +, -, *, /, &&, ||, =, <, >...); "
+            f"this server accepts at most {limits.max_operators:,}"
+        )
+
+
+_OPERATORS = frozenset({"!", "+", "-", "*", "/", "&&", "||", "=", "!=", "<", ">", "<=", ">="})
+
+
+def operator_count(text: str) -> int:
+    """How many operator tokens a query holds (outside strings, IRIs and comments).
+
+    >>> operator_count("ASK { FILTER(!!!(1 + 2 > 3) && 1+1) } # + + +")
+    7
+    """
+    return sum(
+        1
+        for t in tokenize(text)
+        if (t.kind == "punct" and t.text in _OPERATORS)
+        or (t.kind == "number" and t.text[0] in "+-")  # "1+1": the tokenizer reads "+1"
+    )
 
 
 def inspect_query(text: str, limits: Limits) -> str:
@@ -548,6 +575,8 @@ class Worker:
         self.restarts = 0
         self.isolated = False
         self.capped = False
+        #: The time limit named in messages (the budget of one call may be less).
+        self.time_limit = 30.0
         self.start()
 
     def start(self, wait: float = 60.0) -> None:
@@ -614,8 +643,8 @@ class Worker:
         )
         self.restart()
         raise QueryTimeout(
-            f"the query ran past the time limit of {timeout:g} s and was stopped; "
-            "narrow it down (a LIMIT, a more selective pattern)"
+            f"the query ran past the time limit ({self.time_limit:g} s, counted from its "
+            "arrival) and was stopped; narrow it down (a LIMIT, a more selective pattern)"
         )
 
 
@@ -706,6 +735,8 @@ class WorkerPool:
             limits.queue,
         )
         self.workers = self.light.workers + self.heavy.workers
+        for w in self.workers:
+            w.time_limit = limits.timeout
         if not all(w.isolated for w in self.workers if w.isolate):
             log.warning(
                 "query workers could not get a network namespace of their own; outbound "
@@ -738,8 +769,10 @@ class WorkerPool:
 
         precheck(text, self.limits)
         deadline = deadline if deadline is not None else self.deadline()
+        # Long texts take long to parse: they are parsed in the heavy lane.
+        lane = self.light if len(text) <= self.limits.light_max_chars else self.heavy
         try:
-            answer = await self.light.run(
+            answer = await lane.run(
                 Inspect(text, self.limits.allowed_services), deadline, self.limits.parse_timeout
             )
         except (QueryTimeout, WorkerFailed):
@@ -760,7 +793,7 @@ class WorkerPool:
         in the heavy lane, within what is left of the time limit.
         """
         deadline = deadline if deadline is not None else self.deadline()
-        if verdict.light:
+        if verdict.light and len(job.text) <= self.limits.light_max_chars:
             try:
                 return await self.light.run(job, deadline, self.limits.light_timeout)
             except QueryTimeout:
