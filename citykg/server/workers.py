@@ -23,6 +23,7 @@ serialised in the worker row by row and cut at a number of rows and of bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import ctypes
 import io
@@ -85,6 +86,8 @@ class WorkerFailed(CitykgError):
 
 
 MIB = 1024 * 1024
+#: Heavy workers run at a lower CPU priority, so that light requests get the CPU first.
+HEAVY_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -531,9 +534,14 @@ def limit_memory(nbytes: int) -> bool:
         return False
 
 
-def _worker_main(store_path: str, conn: Connection, memory: int, isolate: bool) -> None:
+def _worker_main(
+    store_path: str, conn: Connection, memory: int, isolate: bool, nice: int = 0
+) -> None:
     """The loop of a worker process: isolate, cap, open the store read-only, answer jobs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)  # heavy queries yield the CPU to light ones
     isolated = isolate_network() if isolate else False
     capped = limit_memory(memory)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
@@ -564,8 +572,10 @@ class Worker:
         memory: int = 0,
         lane: str = "heavy",
         isolate: bool = True,
+        nice: int = 0,
     ) -> None:
         self.store_path = store_path
+        self.nice = nice
         self.isolate = isolate
         self.index = index
         self.memory = memory
@@ -585,7 +595,7 @@ class Worker:
         parent, child = ctx.Pipe()
         proc = ctx.Process(
             target=_worker_main,
-            args=(str(self.store_path), child, self.memory, self.isolate),
+            args=(str(self.store_path), child, self.memory, self.isolate, self.nice),
             name=f"citykg-{self.lane}-worker-{self.index}",
             daemon=True,
         )
@@ -614,7 +624,11 @@ class Worker:
         self.start()
 
     def ask(self, job: Job | Inspect, timeout: float) -> Answer:
-        """Send a job and wait for its answer; kill and replace the process past ``timeout``."""
+        """Send a job and wait for its answer; kill the process past ``timeout``.
+
+        A killed worker is started again by :meth:`Lane.run` after the client
+        has its answer (or by the next :meth:`ask`).
+        """
         conn = self.conn
         if conn is None:
             self.start()
@@ -630,7 +644,8 @@ class Worker:
             log.error(
                 "%s worker %d failed (%s); restarting it", self.lane, self.index, type(e).__name__
             )
-            self.restart()
+            self.stop()
+            self.restarts += 1
             raise WorkerFailed(
                 "the query stopped its worker (past the memory limit, or a crash of the engine)"
             ) from None
@@ -641,7 +656,8 @@ class Worker:
             self.index,
             getattr(self.process, "pid", "?"),
         )
-        self.restart()
+        self.stop()
+        self.restarts += 1
         raise QueryTimeout(
             f"the query ran past the time limit ({self.time_limit:g} s, counted from its "
             "arrival) and was stopped; narrow it down (a LIMIT, a more selective pattern)"
@@ -656,9 +672,21 @@ class Lane:
         self.workers = workers
         self.queue = queue
         self._idle: asyncio.Queue[Worker] | None = None
+        self._reviving: set[asyncio.Task[None]] = set()
         self.pending = 0
         self.served = 0
         self.refused = 0
+
+    async def _revive(self, worker: Worker) -> None:
+        import anyio.to_thread
+
+        try:
+            await anyio.to_thread.run_sync(worker.start)
+        except WorkerFailed:
+            log.error(
+                "%s worker %d did not restart; it starts on next use", self.name, worker.index
+            )
+        self._queue().put_nowait(worker)
 
     def _queue(self) -> asyncio.Queue[Worker]:
         if self._idle is None:
@@ -691,13 +719,21 @@ class Lane:
                     "the query waited for a free worker until its time limit ran out; "
                     "the server is busy"
                 ) from None
+            budget = deadline - time.monotonic()
+            if limit is not None:
+                budget = min(budget, limit)
             try:
-                budget = deadline - time.monotonic()
-                if limit is not None:
-                    budget = min(budget, limit)
                 answer = await anyio.to_thread.run_sync(worker.ask, job, budget)
-            finally:
+            except (QueryTimeout, WorkerFailed):
+                # Answer the client now; the worker rejoins the lane once restarted.
+                task = asyncio.get_running_loop().create_task(self._revive(worker))
+                self._reviving.add(task)
+                task.add_done_callback(self._reviving.discard)
+                raise
+            except BaseException:
                 idle.put_nowait(worker)
+                raise
+            idle.put_nowait(worker)
             self.served += 1
             return answer
         finally:
@@ -729,6 +765,7 @@ class WorkerPool:
                     memory=memory,
                     lane="heavy",
                     isolate=not limits.allowed_services,
+                    nice=HEAVY_NICE,
                 )
                 for i in range(max(1, limits.workers))
             ],
