@@ -299,6 +299,27 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def entity_iri(key: str) -> str:
+    """The citykg IRI of an entity path; a 400 if the path makes no valid IRI.
+
+    >>> entity_iri("city/q62")
+    'https://w3id.org/citykg/id/city/q62'
+    >>> entity_iri("a b")
+    Traceback (most recent call last):
+    ...
+    citykg.server.app.HTTPProblem: the path 'a b' holds characters that are not allowed in an IRI
+    """
+    iri = pages.ID_BASE + key
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        shown = key if len(key) <= 80 else key[:80] + "…"
+        raise HTTPProblem(
+            400, f"the path {shown!r} holds characters that are not allowed in an IRI"
+        ) from None
+    return iri
+
+
 def _choose_type(form: str, fmt: str | None, accept: str | None) -> str:
     offered = list(RDF_TYPES) if form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     if fmt:
@@ -577,7 +598,7 @@ def create_app(site: Site) -> Starlette:
 
     async def dereference(request: Request) -> Response:
         key = request.path_params["key"]
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         data_types = [v[0] for v in pages.DATA_SUFFIXES.values()]
         accept = request.headers.get("accept")
         if prefers_html(accept, data_types):
@@ -598,7 +619,7 @@ def create_app(site: Site) -> Starlette:
         import anyio.to_thread
 
         key = request.path_params["key"]
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         langs = _langs(request)
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
@@ -613,7 +634,7 @@ def create_app(site: Site) -> Starlette:
         key, _, suffix = request.path_params["key"].rpartition(".")
         if suffix not in pages.DATA_SUFFIXES or not key:
             raise HTTPProblem(404, "ask for .ttl, .jsonld, .nt or .rdf")
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
         media, rdf_format = pages.DATA_SUFFIXES[suffix]
