@@ -9,6 +9,7 @@ any engine sees them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -530,11 +531,12 @@ def create_app(site: Site) -> Starlette:
             ox.Triple(s, ox.NamedNode(sd + "defaultDataset"), ds),
             ox.Triple(ds, ox.NamedNode(str(RDF.type)), ox.NamedNode(sd + "Dataset")),
         ]
-        for name in GRAPH_NAMES:
-            g = ox.BlankNode(f"graph-{name}")
+        names = list(GRAPH_NAMES) + sorted(n for n in site.graph_sizes if n not in GRAPH_NAMES)
+        for i, name in enumerate(names):
+            g = ox.BlankNode(f"graph-{i}")
             t += [
                 ox.Triple(ds, ox.NamedNode(sd + "namedGraph"), g),
-                ox.Triple(g, ox.NamedNode(sd + "name"), ox.NamedNode(str(graph_iri(name)))),
+                ox.Triple(g, ox.NamedNode(sd + "name"), ox.NamedNode(_graph_name(name))),
             ]
         body = pages.serialize_triples(t, RDF_TYPES[media])
         return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
@@ -888,6 +890,11 @@ class SecurityHeaders:
         await self.app(scope, receive, wrapped)
 
 
+def _graph_name(name: str) -> str:
+    """The IRI of a graph by its short name (citykg's own) or its IRI (any other)."""
+    return name if ":" in name else str(graph_iri(name))
+
+
 def void_triples(site: Site) -> list[ox.Triple]:
     """A VoID description of the served dataset: sizes, class partitions, endpoint, dumps."""
     base = site.config.public_base
@@ -915,14 +922,18 @@ def void_triples(site: Site) -> list[ox.Triple]:
     for name in sorted(site.dumps):
         t.append(ox.Triple(ds, ox.NamedNode(v + "dataDump"), ox.NamedNode(f"{base}/dumps/{name}")))
     for name, n in sorted(site.graph_sizes.items()):
-        g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
+        if ":" in name:  # a graph a TriG or N-Quads data file named
+            digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-graph-{digest}")
+        else:
+            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
         t += [
             ox.Triple(ds, ox.NamedNode(v + "subset"), g),
             ox.Triple(g, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
             ox.Triple(
                 g,
                 ox.NamedNode("http://www.w3.org/ns/sparql-service-description#name"),
-                ox.NamedNode(str(graph_iri(name))),
+                ox.NamedNode(_graph_name(name)),
             ),
             ox.Triple(g, ox.NamedNode(v + "triples"), ox.Literal(str(n), datatype=xsd_int)),
         ]
