@@ -124,6 +124,31 @@ def light_under_load(url: str, heavy: str, args: argparse.Namespace) -> None:
               f"{pct(loaded[name], 50):>7.1f}ms {pct(loaded[name], 99):>7.1f}ms   {codes}")
 
 
+def memory(pid: int) -> None:
+    """Peak resident memory of the server process and of its worker processes (Linux)."""
+
+    def status(p: int) -> dict[str, str]:
+        try:
+            text = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            return {}
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    def children(p: int) -> list[int]:
+        try:
+            return [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except OSError:
+            return []
+
+    print("\nmemory (peak resident, VmHWM):")
+    main = status(pid)
+    print(f"  server process {pid}: {main.get('VmHWM', '?').strip()}")
+    for c in children(pid):
+        st = status(c)
+        print(f"  child {c} ({st.get('Name', '?').strip()}): {st.get('VmHWM', '?').strip()}, "
+              f"address space now {st.get('VmSize', '?').strip()}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dump", type=Path, help="an N-Quads dump to serve (default dist/citykg.nq)")
@@ -171,6 +196,7 @@ def main() -> int:
             report("pages while heavy queries run", light, wall, 2)
             report("  ...the heavy queries meanwhile", hres, wall, args.heavy)
             light_under_load(server.url, heavy, args)
+            memory(server.process.pid)
     return 0
 
 
