@@ -135,10 +135,13 @@ def memory(pid: int) -> None:
         return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
 
     def children(p: int) -> list[int]:
-        try:
-            return [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
-        except OSError:
-            return []
+        out: list[int] = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return sorted(set(out))
 
     print("\nmemory (peak resident, VmHWM):")
     main = status(pid)
