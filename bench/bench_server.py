@@ -143,13 +143,14 @@ def memory(pid: int) -> None:
                 continue
         return sorted(set(out))
 
-    print("\nmemory (peak resident, VmHWM):")
+    print("\nmemory (resident now, VmRSS; peak, VmHWM):")
     main = status(pid)
-    print(f"  server process {pid}: {main.get('VmHWM', '?').strip()}")
+    print(f"  server process {pid}: {main.get('VmRSS', '?').strip()} now, "
+          f"{main.get('VmHWM', '?').strip()} peak")
     for c in children(pid):
         st = status(c)
-        print(f"  child {c} ({st.get('Name', '?').strip()}): {st.get('VmHWM', '?').strip()}, "
-              f"address space now {st.get('VmSize', '?').strip()}")
+        print(f"  child {c} ({st.get('Name', '?').strip()}): {st.get('VmRSS', '?').strip()} now, "
+              f"{st.get('VmHWM', '?').strip()} peak, address space {st.get('VmSize', '?').strip()}")
 
 
 def main() -> int:
