@@ -150,3 +150,22 @@ def test_light_queries_do_not_wait_behind_heavy_ones(server: Server) -> None:
         for f in heavy:
             f.result()
     assert max(times) < 2.0, times  # well under the heavy queries' seconds
+
+
+def test_a_slow_light_query_moves_to_the_heavy_lane(server: Server) -> None:
+    """Classified light by its parse tree, but slow: stopped after 1 s and run in the heavy lane."""
+    from citykg import guard
+
+    text = ("PREFIX ckg: <https://w3id.org/citykg/ontology#> "
+            "SELECT * { ?x a ckg:City . ?x ?p ?o . ?o ?q ?r } ORDER BY ?r")
+    assert guard.inspect(text).light
+    before = json.loads(http(f"{server.url}/healthz")[2])["restarts"]
+    status, headers, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": text}))
+    assert status in (200, 503)
+    assert status == 200 or headers.get("retry-after")
+    assert "moved to the heavy lane" in server.log()
+    assert json.loads(http(f"{server.url}/healthz")[2])["restarts"] > before
+    # The light worker is back at once (a spare process takes its place).
+    t0 = time.monotonic()
+    status, _, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
+    assert status == 200 and time.monotonic() - t0 < 2.0

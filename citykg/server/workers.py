@@ -573,9 +573,12 @@ class Worker:
         lane: str = "heavy",
         isolate: bool = True,
         nice: int = 0,
+        keep_spare: bool = False,
     ) -> None:
         self.store_path = store_path
         self.nice = nice
+        self.keep_spare = keep_spare
+        self.spare: tuple[Any, Connection] | None = None
         self.isolate = isolate
         self.index = index
         self.memory = memory
@@ -589,8 +592,8 @@ class Worker:
         self.time_limit = 30.0
         self.start()
 
-    def start(self, wait: float = 60.0) -> None:
-        """Start the process and wait until it has opened the store."""
+    def _spawn(self) -> tuple[Any, Connection]:
+        """Start a worker process; it says "ready" on the pipe once it has opened the store."""
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(
@@ -601,15 +604,33 @@ class Worker:
         )
         proc.start()
         child.close()
+        return proc, parent
+
+    def start(self, wait: float = 60.0) -> None:
+        """Start the process (or take the spare) and wait until it has opened the store.
+
+        With ``keep_spare``, a next process is started at once and waits, ready,
+        so that the worker is back at once after a kill.
+        """
+        if self.spare is not None and self.spare[0].is_alive():
+            proc, parent = self.spare
+        else:
+            proc, parent = self._spawn()
+        self.spare = None
         hello = parent.recv() if parent.poll(wait) else None
         if not (isinstance(hello, tuple) and hello[0] == "ready"):
             proc.kill()
             raise WorkerFailed("a query worker did not start")
         self.isolated, self.capped = bool(hello[1]), bool(hello[2])
         self.process, self.conn = proc, parent
+        if self.keep_spare:
+            self.spare = self._spawn()
 
-    def stop(self) -> None:
-        """Kill the process (SIGKILL: a query in compiled code ignores anything gentler)."""
+    def stop(self, *, spare: bool = False) -> None:
+        """Kill the process (SIGKILL: a query in compiled code ignores anything gentler).
+
+        ``spare=True`` kills the spare process too (when the server stops).
+        """
         if self.process is not None and self.process.is_alive():
             self.process.kill()
         if self.process is not None:
@@ -617,6 +638,12 @@ class Worker:
         if self.conn is not None:
             self.conn.close()
         self.process = self.conn = None
+        if spare and self.spare is not None:
+            proc, conn = self.spare
+            proc.kill()
+            proc.join(5)
+            conn.close()
+            self.spare = None
 
     def restart(self) -> None:
         self.stop()
@@ -750,7 +777,8 @@ class WorkerPool:
         self.light = Lane(
             "light",
             [
-                Worker(store_path, i, memory=memory, lane="light")
+                # A spare process each: a light worker killed past its budget is back at once.
+                Worker(store_path, i, memory=memory, lane="light", keep_spare=True)
                 for i in range(max(1, limits.light_workers))
             ],
             limits.light_queue,
@@ -841,9 +869,9 @@ class WorkerPool:
         return await self.heavy.run(job, deadline)
 
     def close(self) -> None:
-        """Stop every worker process."""
+        """Stop every worker process (and the spares)."""
         for w in self.workers:
-            w.stop()
+            w.stop(spare=True)
 
 
 def publish_snapshot(nquads: Path, folder: Path) -> Path:
