@@ -539,9 +539,9 @@ def _worker_main(
 ) -> None:
     """The loop of a worker process: isolate, cap, open the store read-only, answer jobs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if nice:
+    if nice and os.getpriority(os.PRIO_PROCESS, 0) < nice:
         with contextlib.suppress(OSError):
-            os.nice(nice)  # heavy queries yield the CPU to light ones
+            os.setpriority(os.PRIO_PROCESS, 0, nice)  # heavy queries yield the CPU
     isolated = isolate_network() if isolate else False
     capped = limit_memory(memory)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
@@ -603,6 +603,11 @@ class Worker:
             daemon=True,
         )
         proc.start()
+        if self.nice and proc.pid is not None:
+            # Lowered at once, from here: the child's own start-up (imports) already
+            # yields the CPU to light requests.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, proc.pid, self.nice)
         child.close()
         return proc, parent
 
