@@ -16,6 +16,7 @@ import textwrap
 import time
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
@@ -169,3 +170,30 @@ def test_a_slow_light_query_moves_to_the_heavy_lane(server: Server) -> None:
     t0 = time.monotonic()
     status, _, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
     assert status == 200 and time.monotonic() - t0 < 2.0
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Sorting a cross product materialises it: hundreds of MB within seconds.
+    hungry = "SELECT ?o ?c WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c LIMIT 1"
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-memory"),
+                        "--timeout", "40", "--worker-memory", "600") as s:
+        if not Path(f"/proc/{s.process.pid}/status").exists():
+            pytest.skip("needs Linux /proc")
+        before = _rss_kb(s.process.pid)
+        t0 = time.monotonic()
+        status, headers, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": hungry}))
+        assert status == 503 and b"memory limit" in body and headers.get("retry-after"), body
+        assert time.monotonic() - t0 < 40  # stopped by the memory cap, not the time limit
+        assert _rss_kb(s.process.pid) - before < 100_000  # the server process did not grow
+        status, _, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
+        assert status == 200
+        health = json.loads(http(f"{s.url}/healthz")[2])
+        assert health["status"] == "ok" and health["restarts"] >= 1

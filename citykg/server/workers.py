@@ -484,6 +484,8 @@ def run_inspect(job: Inspect) -> Answer:
         return Answer(False, error=str(e))
     except MemoryError:
         return Answer(False, error="the query is too large to parse")
+    except Exception as e:  # noqa: BLE001 - a guard failure refuses the query, never kills the worker
+        return Answer(False, error=f"the query could not be checked: {type(e).__name__}")
 
 
 # --- the worker process ------------------------------------------------------
@@ -625,7 +627,10 @@ class Worker:
         hello = parent.recv() if parent.poll(wait) else None
         if not (isinstance(hello, tuple) and hello[0] == "ready"):
             proc.kill()
-            raise WorkerFailed("a query worker did not start")
+            raise WorkerFailed(
+                "a query worker did not start (with a low --worker-memory, raise it: a worker "
+                "needs about 500 MiB of address space to open the store)"
+            )
         self.isolated, self.capped = bool(hello[1]), bool(hello[2])
         self.process, self.conn = proc, parent
         if self.keep_spare:
