@@ -759,6 +759,12 @@ class Lane:
             budget = deadline - time.monotonic()
             if limit is not None:
                 budget = min(budget, limit)
+            if budget <= 0.01:  # nothing left: do not start (and then kill) a worker for it
+                idle.put_nowait(worker)
+                raise QueryTimeout(
+                    "the query waited for a free worker until its time limit ran out; "
+                    "the server is busy"
+                )
             try:
                 answer = await anyio.to_thread.run_sync(worker.ask, job, budget)
             except (QueryTimeout, WorkerFailed):
