@@ -31,7 +31,8 @@ from ..errors import (
     QueryParameterError,
     UnknownQueryError,
 )
-from ..namespaces import CKG, GRAPH_NAMES, RDF, VOID, graph_iri
+from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, VOID, graph_iri
+from ..sparqltext import with_prefixes
 from . import pages
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
@@ -486,6 +487,8 @@ def create_app(site: Site) -> Starlette:
             return service_description(request)
         if not text.strip():
             raise HTTPProblem(400, "the query is empty")
+        if len(text) <= config.limits.max_query_chars:  # the guard refuses longer texts itself
+            text = with_prefixes(text, PREFIXES)  # the project's prefixes, as in kg.sparql
         deadline = site.pool.deadline()
         verdict = await site.pool.inspect(text, deadline)
         media = _choose_type(verdict.form, _one(params, "format"), request.headers.get("accept"))
