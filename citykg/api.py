@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import rdflib
@@ -33,6 +34,9 @@ from .results import QueryResult, SelectResult
 from .sparqltext import check_safe
 from .store import OxigraphStore, RemoteStore, Store
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
+
+if TYPE_CHECKING:
+    from .buildcache import Build
 
 #: SERVICE endpoints that stored queries tagged ``network`` may call when allowed.
 NETWORK_SERVICES = frozenset({"https://query.wikidata.org/sparql"})
@@ -76,6 +80,8 @@ class KnowledgeGraph:
         self.index = SourceIndex()
         self.library = QueryLibrary(list(self.settings.query_dirs))
         self.build_report: BuildReport | None = None
+        #: the cached build this graph is read from (see :mod:`citykg.buildcache`), if any
+        self.build_cache: Build | None = None
         self._shapes: rdflib.Graph | None = None
 
     @property
@@ -202,6 +208,10 @@ class KnowledgeGraph:
         """
         if engine not in ("sparql", "pyshacl"):
             raise ConfigError(f"unknown validation engine {engine!r}: use sparql or pyshacl")
+        if engine == "sparql" and self.build_cache is not None:
+            from .buildcache import validation_report
+
+            return relative_paths(validation_report(self.build_cache, self), Path.cwd())
         if engine == "sparql" and isinstance(self.store, OxigraphStore):
             graphs = [ox.NamedNode(str(graph_iri(n))) for n in GRAPH_NAMES]
             report = validate_store(self.store.ox, self.shapes(), self.index, graphs)
@@ -295,11 +305,17 @@ def load(
     reasoning: bool | None = None,
     build: bool = True,
     progress: Progress | None = None,
+    cache: bool = False,
+    force: bool = False,
 ) -> KnowledgeGraph:
     """Build the knowledge graph (shipped resources plus the user's folders) and return it.
 
     With ``endpoint`` the graph is a remote SPARQL endpoint and nothing is built
-    locally.
+    locally. With ``cache`` or ``store`` the build is persistent and
+    content-addressed (:mod:`citykg.buildcache`): kept in the folder ``store``
+    (default: the user cache folder), reused when nothing changed, updated
+    incrementally when only data changed, rebuilt in full with ``force``.
+    Without them it is built in memory for this process.
     """
     settings = load_settings(
         Path(config) if config else None,
@@ -309,6 +325,10 @@ def load(
         endpoint=endpoint,
         reasoning=reasoning,
     )
+    if build and not settings.endpoint and (cache or settings.store_path is not None):
+        from .buildcache import open_kg
+
+        return open_kg(settings, force=force, progress=progress)
     kg = KnowledgeGraph(settings)
     if build and kg.embedded:
         kg.build(progress=progress)

@@ -66,11 +66,16 @@ class UI:
         key = label.split(" ")[0]
         bar = self._bars.get(key)
         if bar is None:
-            desc = {"load": "loading files", "reason": "reasoning (rounds)"}.get(key, key)
+            desc = {
+                "load": "loading files",
+                "reason": "reasoning (rounds)",
+                "bytes": "loading",
+            }.get(key, key)
             bar = tqdm(
                 total=total or None,
                 desc=desc,
-                unit="",
+                unit="B" if key == "bytes" else "",
+                unit_scale=key == "bytes",
                 file=sys.stderr,
                 leave=False,
                 disable=not sys.stderr.isatty() and not self.verbose,
@@ -109,11 +114,10 @@ def _emit(text: str | bytes, out: Path | None) -> None:
     sys.stdout.flush()
 
 
-def _kg(args: argparse.Namespace, ui: UI, *, build: bool = True) -> Any:
-    from .api import KnowledgeGraph
+def _settings(args: argparse.Namespace) -> Any:
     from .config import load_settings
 
-    settings = load_settings(
+    return load_settings(
         args.config,
         extra_data=args.data or [],
         extra_queries=args.queries or [],
@@ -121,13 +125,27 @@ def _kg(args: argparse.Namespace, ui: UI, *, build: bool = True) -> Any:
         endpoint=getattr(args, "endpoint", None),
         reasoning=False if getattr(args, "no_reasoning", False) else None,
     )
-    kg = KnowledgeGraph(settings)
-    if build and kg.embedded:
+
+
+def _kg(args: argparse.Namespace, ui: UI, *, build: bool = True) -> Any:
+    """The graph of the command's settings: the cached build (see :mod:`citykg.buildcache`)."""
+    from .api import KnowledgeGraph
+
+    settings = _settings(args)
+    if build and not settings.endpoint:
+        from .buildcache import open_kg
+
         t0 = time.perf_counter()
-        report = kg.build(progress=ui.progress)
+        kg = open_kg(settings, force=getattr(args, "force", False), progress=ui.progress)
         ui.close()
-        ui.detail(f"built the graph in {time.perf_counter() - t0:.1f} s from {report.files} files")
-    return kg
+        ui.detail(
+            f"graph ready in {time.perf_counter() - t0:.2f} s: {kg.build_cache.reason if kg.build_cache else ''}"
+        )
+        return kg
+    from .store import OxigraphStore
+
+    # the store folder holds builds, not a store: nothing is built here
+    return KnowledgeGraph(settings, store=None if settings.endpoint else OxigraphStore())
 
 
 def _print_sizes(kg: Any, ui: UI, report: Any | None = None) -> None:
@@ -197,8 +215,10 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
         _emit(render_query_list(kg.library, args.format), args.output)
         return 0
     params = _params(args.param)
-    kg = _kg(args, ui, build=False)
-    stored = kg.stored_query(args.name)
+    from .queries import QueryLibrary
+
+    library = QueryLibrary(list(_settings(args).query_dirs))
+    stored = library.get(args.name)
     if stored.needs_network and not args.online and not args.explain:
         from .errors import NetworkRequiredError
 
@@ -206,13 +226,12 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
             f"query '{stored.name}' is tagged 'network': it calls a remote SPARQL service "
             "(Wikidata) and is refused offline; pass --online to run it"
         )
-    stored.bind(params)  # fail on a bad parameter before building the graph
-    if not args.explain and kg.embedded:
-        kg.build(progress=ui.progress)
-        ui.close()
+    text = stored.bind(params)  # fail on a bad parameter before building the graph
     if args.explain:
-        _emit(kg.explain(args.name, **params), args.output)
+        _emit(text, args.output)
         return 0
+    kg = _kg(args, ui)
+    kg.library = library  # already read: the query file is not parsed twice
     result = kg.query(args.name, allow_network=args.online, **params)
     _emit(_render(result, args.format), args.output)
     return 0
@@ -250,10 +269,20 @@ def cmd_info(args: argparse.Namespace, ui: UI) -> int:
 
     kg = _kg(args, ui)
     info = kg.info()
+    build = getattr(kg, "build_cache", None)
+    if build is not None:
+        info["build"] = {
+            "key": build.key,
+            "folder": str(build.folder),
+            "reason": build.reason,
+            "how": build.manifest.get("how"),
+            "created": build.manifest.get("created"),
+            "steps": build.manifest.get("steps", []),
+        }
     if args.format == "json":
         _emit(json.dumps(info, indent=1) + "\n", None)
         return 0
-    lines = ["Triples per named graph:"]
+    lines = [*(build.describe() if build is not None else []), "Triples per named graph:"]
     lines += [f"  {k:<12} {v:>9,}" for k, v in info["graphs"].items()]
     lines.append("Instances per class:")
     lines += [f"  ckg:{k:<32} {v:>7,}" for k, v in info["classes"].items()]
@@ -358,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--store",
         type=Path,
         metavar="PATH",
-        help="keep the graph in an on-disk Oxigraph store at PATH (default: memory)",
+        help="keep the builds of the graph in PATH (default: the user cache folder)",
     )
     g.add_argument(
         "--config",
@@ -381,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("build", parents=[common], help="load, reason, validate; print a summary")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
+    s.add_argument(
+        "--force", action="store_true", help="rebuild in full even if a cached build matches"
+    )
     s.add_argument("--out", type=Path, metavar="FILE", help="also write the graph as N-Quads")
     s.add_argument(
         "--engine",

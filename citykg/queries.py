@@ -34,6 +34,9 @@ from .errors import QueryParameterError, UnknownQueryError
 from .namespaces import XSD
 from .sparqltext import inject_values, tokenize
 
+#: libyaml's loader when PyYAML has it (ten times faster than the pure-Python one).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _PARAM_RE = re.compile(r"^(_{1,2})([A-Za-z][A-Za-z0-9]*)_([A-Za-z][A-Za-z0-9-]*)$")
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -193,7 +196,7 @@ def parse_header(text: str, path: Path) -> dict[str, Any]:
     if not lines:
         return {}
     try:
-        meta = yaml.safe_load("\n".join(lines)) or {}
+        meta = yaml.load("\n".join(lines), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as e:
         raise UnknownQueryError(f"{path}: the #+ header is not valid YAML: {e}") from None
     if not isinstance(meta, dict):
@@ -252,41 +255,55 @@ def load_query(path: Path, name: str) -> StoredQuery:
 
 
 class QueryLibrary:
-    """All stored queries of the configured folders; later folders add to earlier ones."""
+    """All stored queries of the configured folders; later folders add to earlier ones.
+
+    Files are read when first needed: :meth:`get` reads only the query it names.
+    """
 
     def __init__(self, folders: list[Path]) -> None:
         self.folders = folders
         self._queries: dict[str, StoredQuery] | None = None
+        self._paths: dict[str, Path] | None = None
+        self._loaded: dict[str, StoredQuery] = {}
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Query name to file, without reading the files."""
+        if self._paths is None:
+            found: dict[str, Path] = {}
+            for folder in self.folders:
+                for path in sorted(folder.rglob("*.rq")):
+                    found[path.relative_to(folder).with_suffix("").as_posix()] = path
+            self._paths = dict(sorted(found.items()))
+        return self._paths
+
+    def _load(self, name: str) -> StoredQuery:
+        if name not in self._loaded:
+            self._loaded[name] = load_query(self.paths[name], name)
+        return self._loaded[name]
 
     @property
     def queries(self) -> dict[str, StoredQuery]:
         if self._queries is None:
-            found: dict[str, StoredQuery] = {}
-            for folder in self.folders:
-                for path in sorted(folder.rglob("*.rq")):
-                    name = path.relative_to(folder).with_suffix("").as_posix()
-                    found[name] = load_query(path, name)
-            self._queries = dict(sorted(found.items()))
+            self._queries = {name: self._load(name) for name in self.paths}
         return self._queries
 
     def __iter__(self) -> Any:
         return iter(self.queries.values())
 
     def __len__(self) -> int:
-        return len(self.queries)
+        return len(self.paths)
 
     def get(self, name: str) -> StoredQuery:
         """A query by full name (``group/name``) or by unique file stem."""
-        qs = self.queries
-        if name in qs:
-            return qs[name]
-        by_stem = [q for n, q in qs.items() if n.rsplit("/", 1)[-1] == name]
+        paths = self.paths
+        if name in paths:
+            return self._load(name)
+        by_stem = [n for n in paths if n.rsplit("/", 1)[-1] == name]
         if len(by_stem) == 1:
-            return by_stem[0]
+            return self._load(by_stem[0])
         if len(by_stem) > 1:
-            raise UnknownQueryError(
-                f"query name '{name}' is ambiguous: {', '.join(q.name for q in by_stem)}"
-            )
+            raise UnknownQueryError(f"query name '{name}' is ambiguous: {', '.join(by_stem)}")
         raise UnknownQueryError(f"no stored query named '{name}' (see `citykg query --list`)")
 
 

@@ -697,16 +697,16 @@ def materialise(
             for text in [rule.full] if full_round else rule.variants:
                 sx.update(text)
         nxt = ox.NamedNode(NEXT)
-        for rule in custom:
-            if not full_round and not rule.reads(preds, classes):
+        for crule in custom:
+            if not full_round and not crule.reads(preds, classes):
                 continue
             try:
-                res = sx.query(rule.text, use_default_graph_as_union=True)
+                res = sx.query(crule.text, use_default_graph_as_union=True)
             except SyntaxError as e:
-                raise ReasonerError(f"{rule.path}: malformed rule: {e}") from None
+                raise ReasonerError(f"{crule.path}: malformed rule: {e}") from None
             if not isinstance(res, ox.QueryTriples):
-                raise ReasonerError(f"{rule.path}: a rule must be a CONSTRUCT query")
-            target = ox.NamedNode(str(graph_iri(rule.graph)))
+                raise ReasonerError(f"{crule.path}: a rule must be a CONSTRUCT query")
+            target = ox.NamedNode(str(graph_iri(crule.graph)))
             new = [
                 t
                 for t in set(res)

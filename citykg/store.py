@@ -156,6 +156,14 @@ class OxigraphStore:
         self.path = path
         self.ox = ox.Store(str(path)) if path is not None else ox.Store()
 
+    @classmethod
+    def wrap(cls, store: ox.Store, path: Path | None = None) -> OxigraphStore:
+        """An :class:`OxigraphStore` over an open Oxigraph store (a read-only one too)."""
+        self = cls.__new__(cls)
+        self.path = path
+        self.ox = store
+        return self
+
     def query(
         self,
         text: str,
