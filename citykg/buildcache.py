@@ -513,6 +513,7 @@ class Builder:
                 OxigraphStore.wrap(store),
                 _rule_dirs(self.settings),
                 progress=self._reason_progress,
+                bulk=not self.in_memory,
             )
             side = self._side_outputs(store, before)
             reasoning = rep
@@ -619,9 +620,21 @@ class Builder:
             t = time.perf_counter()
             node = str(graph_iri(g))
             store.clear_graph(staging)
-            files = [(Path(p), g) for p, _d in new_files.get(g, [])]
-            load_graph_files(store, files, self.progress, to_graph=STAGING)
-            plus, minus = _diff(store, node, STAGING)
+            was, now = old_files.get(g, []), new_files.get(g, [])
+            if set(was) <= set(now):
+                # files were only added: read just those, nothing can have been removed
+                files = [(Path(p), g) for p, d in now if (p, d) not in set(was)]
+                load_graph_files(store, files, self.progress, to_graph=STAGING)
+                plus = _quads(
+                    store,
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{STAGING}> {{ ?s ?p ?o }} "
+                    f"FILTER NOT EXISTS {{ GRAPH <{node}> {{ ?s ?p ?o }} }} }}",
+                )
+                minus: list[ox.Triple] = []
+            else:
+                files = [(Path(p), g) for p, _d in now]
+                load_graph_files(store, files, self.progress, to_graph=STAGING)
+                plus, minus = _diff(store, node, STAGING)
             derived = set(side.get(g, []))
             minus = [q for q in minus if str(q) not in derived]
             if g in side:  # a derived triple that a file now asserts is no longer derived only
@@ -662,6 +675,7 @@ class Builder:
                     _rule_dirs(self.settings),
                     delta=added,
                     progress=self._reason_progress,
+                    bulk=not self.in_memory,
                 )
                 for g, new in self._side_outputs(store, before).items():
                     side[g] = sorted(set(side.get(g, [])) | set(new))
@@ -686,7 +700,10 @@ class Builder:
                         preds.add(tr.predicate.value)
                 before = self._custom_targets_snapshot(store)
                 reasoning = materialise(
-                    wrapped, _rule_dirs(self.settings), progress=self._reason_progress
+                    wrapped,
+                    _rule_dirs(self.settings),
+                    progress=self._reason_progress,
+                    bulk=not self.in_memory,
                 )
                 side = self._side_outputs(store, before)
                 for triples in side.values():

@@ -517,6 +517,11 @@ class CompiledRule:
     name: str
     full: str
     variants: list[str]
+    template: str = ""
+
+    def construct(self, text: str) -> str:
+        """One of the texts as a ``CONSTRUCT`` query (for the bulk writer)."""
+        return f"CONSTRUCT {{ {self.template} }} " + text[text.index(" WHERE {") + 1 :]
 
 
 def semi_naive(name: str, text: str) -> CompiledRule:
@@ -531,7 +536,7 @@ def semi_naive(name: str, text: str) -> CompiledRule:
     body, tail = text[:cut], text[cut:]
     atoms = list(_ATOM_RE.finditer(body))
     variants = [body[: m.start()] + f"GRAPH <{DELTA}> {{" + body[m.end() :] + tail for m in atoms]
-    return CompiledRule(name, text, variants)
+    return CompiledRule(name, text, variants, template)
 
 
 @dataclass
@@ -653,6 +658,7 @@ def materialise(
     max_rounds: int = 50,
     progress: Callable[[int, int], None] | None = None,
     delta: Iterable[ox.Triple | ox.Quad] | None = None,
+    bulk: bool = False,
 ) -> RLReport:
     """Run the RL rules and the custom rules to a fixpoint, into the ``inferred`` graph.
 
@@ -667,6 +673,10 @@ def materialise(
     cleared and the first round is already a delta round: the result is the
     same as a full run, because every rule is monotone. Removing triples is not
     incremental: run without ``delta``. Returns counts and the inconsistencies.
+
+    With ``bulk`` the rules of a round run as read-only ``CONSTRUCT`` queries
+    and their results are written with Oxigraph's bulk loader, bypassing
+    transactions: much faster on an on-disk store, and the same result.
     """
     sx = store.ox
     for g in (DELTA, NEXT):
@@ -693,10 +703,22 @@ def materialise(
                 f"RL materialisation did not reach a fixpoint in {max_rounds} rounds"
             )
         preds, classes = (set(), set()) if full_round else delta_signature(sx, DELTA)
-        for rule in rules:
-            for text in [rule.full] if full_round else rule.variants:
-                sx.update(text)
         nxt = ox.NamedNode(NEXT)
+        if bulk:
+            found_now: set[ox.Triple] = set()
+            for rule in rules:
+                for text in [rule.full] if full_round else rule.variants:
+                    res = sx.query(rule.construct(text))
+                    assert isinstance(res, ox.QueryTriples)
+                    found_now.update(res)
+            inf = ox.NamedNode(INFERRED)
+            sx.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, inf) for t in found_now)
+            sx.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in found_now)
+            del found_now
+        else:
+            for rule in rules:
+                for text in [rule.full] if full_round else rule.variants:
+                    sx.update(text)
         for crule in custom:
             if not full_round and not crule.reads(preds, classes):
                 continue
@@ -713,8 +735,9 @@ def materialise(
                 if next(iter(sx.quads_for_pattern(t.subject, t.predicate, t.object)), None) is None
             ]
             if new:
-                sx.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in new)
-                sx.extend(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in new)
+                write = sx.bulk_extend if bulk else sx.extend
+                write(ox.Quad(t.subject, t.predicate, t.object, target) for t in new)
+                write(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in new)
         full_round = False
         sx.clear_graph(ox.NamedNode(DELTA))
         sx.update(f"ADD <{NEXT}> TO <{DELTA}>")

@@ -189,3 +189,22 @@ def test_two_processes_build_once(data: Path, tmp_path: Path) -> None:
     assert all(p.returncode == 0 for p in procs)
     assert outs[0] == outs[1], "both processes use the one build"
     assert len([p for p in root.iterdir() if not p.name.startswith(".") and p.is_dir()]) == 1
+
+
+def test_bulk_and_transactional_reasoning_agree(data: Path) -> None:
+    from citykg.reasoning import materialise
+    from citykg.resources import resource_dir
+    from citykg.store import OxigraphStore
+
+    out = []
+    for bulk in (False, True):
+        store = OxigraphStore()
+        for f in sorted((resource_dir("ontology")).glob("*.ttl")):
+            store.load_file(f, "ontology")
+        for f in sorted(data.glob("*.ttl")):
+            store.load_file(f, "data")
+        report = materialise(store, [resource_dir("ontology") / "rules"], bulk=bulk)
+        assert report.inferred > 0
+        out.append(_graphs(store.ox))
+    for name in GRAPH_NAMES:
+        assert isomorphic(out[0][name], out[1][name]), name
