@@ -161,7 +161,10 @@ class KnowledgeGraph:
             )
         text = q.bind(params)
         try:
-            return self._run(text, allow_network=allow_network)
+            # the stored text is checked once (and remembered); parameters are bound
+            # as checked RDF terms, so the bound query is as safe as the stored one
+            check_safe(q.text, NETWORK_SERVICES if allow_network else frozenset())
+            return self.store.query(text)
         except ForbiddenQueryError:
             raise
         except QueryError as e:

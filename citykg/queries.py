@@ -39,6 +39,11 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _PARAM_RE = re.compile(r"^(_{1,2})([A-Za-z][A-Za-z0-9]*)_([A-Za-z][A-Za-z0-9-]*)$")
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_INT_RE = re.compile(r"[+-]?\d+")
+_DEC_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR_RE = re.compile(r"\d{4}")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 PARAM_TYPES: dict[str, str] = {
@@ -149,7 +154,7 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
     t = p.type
     s = str(value).strip() if not isinstance(value, bool) else ("true" if value else "false")
     if t == "iri":
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", s) or _IRI_BAD.search(s):
+        if not _SCHEME_RE.match(s) or _IRI_BAD.search(s):
             raise bad()
         if not s.startswith(("http://", "https://", "urn:")):
             raise bad()
@@ -157,11 +162,11 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
     if t in ("string", "literal"):
         return Literal(str(value))
     if t == "integer":
-        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", s):
+        if isinstance(value, bool) or not _INT_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.integer)
     if t in ("decimal", "number"):
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
+        if not _DEC_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.decimal)
     if t == "boolean":
@@ -173,11 +178,11 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
             dt.date.fromisoformat(s)
         except ValueError:
             raise bad() from None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        if not _DATE_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.date)
     if t == "year":
-        if not re.fullmatch(r"\d{4}", s):
+        if not _YEAR_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.gYear)
     if _LANG_RE.match(t):

@@ -171,7 +171,6 @@ class OxigraphStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
-        form = query_form(text)
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
             kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
@@ -182,26 +181,36 @@ class OxigraphStore:
         try:
             res = self.ox.query(text, **kwargs)  # type: ignore[arg-type]
         except SyntaxError as e:
+            query_form(text)  # an update is refused as such, not as a malformed query
             raise QueryError(f"malformed query: {e}") from None
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"query failed: {e}") from None
         if isinstance(res, ox.QueryBoolean):
             return AskResult(bool(res))
+        memo: dict[object, Term] = {}
+
+        def conv(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
+            # the same term comes back in many rows: convert it once per result
+            r = memo.get(t)
+            if r is None:
+                r = memo[t] = to_rdflib(t)
+            return r
+
         if isinstance(res, ox.QuerySolutions):
             names = [v.value for v in res.variables]
             rows = [
-                tuple(to_rdflib(sol[i]) if sol[i] is not None else None for i in range(len(names)))
+                tuple(None if v is None else conv(v) for v in sol)  # type: ignore[arg-type]
                 for sol in res
             ]
-            return SelectResult(names, rows)  # type: ignore[arg-type]
+            return SelectResult(names, rows)
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
                 [
-                    (to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
+                    (conv(t.subject), conv(t.predicate), conv(t.object))  # type: ignore[misc]
                     for t in res
-                ]  # type: ignore[misc]
+                ]
             )
-        raise QueryError(f"unexpected result for a {form} query")
+        raise QueryError(f"unexpected result for a {query_form(text)} query")
 
     def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
         g = _graph_node(graph)
