@@ -4,8 +4,10 @@ Opens the cached build of the shipped graph (made first if needed), then for
 every stored query that runs offline times, in the same process and over the
 same store, (a) bare pyoxigraph: ``store.query(text)`` with the rows read out
 as Oxigraph terms, and (b) citykg: ``kg.query(name)`` (parameter binding, the
-query guard, the run and the conversion to a result), plus (c) the conversion
-to the requested format (``--format``: json, csv or dataframe). Prints the
+query guard, the run and the conversion to a result). With ``--format`` both
+sides also convert: json and csv with pyoxigraph's own serialiser against
+citykg's ``serialize``; dataframe a pandas frame of the terms' values built
+column by column against citykg's typed ``to_dataframe``. Prints the
 median of each and the ratio, then the median ratio over all queries.
 
     python bench/bench_query.py [--repeat 30] [--format json]
@@ -71,6 +73,20 @@ def main(argv: list[str] | None = None) -> int:
         def run_bare(text: str = text) -> object:
             r = bare.query(text, use_default_graph_as_union=True)
             if isinstance(r, ox.QuerySolutions):
+                if args.format in ("json", "csv"):
+                    fmt = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV}
+                    return r.serialize(format=fmt[args.format])
+                if args.format == "dataframe":
+                    import pandas as pd
+
+                    names = [v.value for v in r.variables]
+                    rows = [tuple(s) for s in r]
+                    return pd.DataFrame(
+                        {
+                            n: [None if x[i] is None else x[i].value for x in rows]  # type: ignore[union-attr]
+                            for i, n in enumerate(names)
+                        }
+                    )
                 return [tuple(s) for s in r]
             if isinstance(r, ox.QueryTriples):
                 return list(r)
@@ -88,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         a = _median(run_api, args.repeat)
         ratio = a / b if b > 0 else float("nan")
         ratios.append(ratio)
-        n = len(rows) if isinstance(rows, list) else 1
+        n = len(rows) if isinstance(rows, list) else 1 if isinstance(rows, bool) else -1
         print(f"{q.name[:40]:<40} {n:>6} {b * 1000:>9.2f} {a * 1000:>10.2f} {ratio:>6.2f}")
         sys.stdout.flush()
     print(

@@ -270,6 +270,7 @@ class QueryLibrary:
         self._queries: dict[str, StoredQuery] | None = None
         self._paths: dict[str, Path] | None = None
         self._loaded: dict[str, StoredQuery] = {}
+        self._stems: dict[str, list[str]] | None = None
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -304,7 +305,11 @@ class QueryLibrary:
         paths = self.paths
         if name in paths:
             return self._load(name)
-        by_stem = [n for n in paths if n.rsplit("/", 1)[-1] == name]
+        if self._stems is None:
+            self._stems = {}
+            for n in paths:
+                self._stems.setdefault(n.rsplit("/", 1)[-1], []).append(n)
+        by_stem = self._stems.get(name, [])
         if len(by_stem) == 1:
             return self._load(by_stem[0])
         if len(by_stem) > 1:

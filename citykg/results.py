@@ -193,7 +193,8 @@ class SelectResult:
                 ]
             },
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+        # no indent: the json module's C encoder serves only compact output
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def to_xml(self) -> str:
         """SPARQL Query Results XML."""
