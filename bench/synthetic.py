@@ -26,8 +26,34 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 GEO = "http://www.opengis.net/ont/geosparql#"
 ORG = "http://www.w3.org/ns/org#"
 DCT = "http://purl.org/dc/terms/"
-LANGS = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "sv", "tr", "ar", "fa",
-         "he", "hi", "bn", "ur", "id", "vi", "ja", "ko", "zh-Hans", "zh-Hant", "el", "hu"]
+LANGS = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "ru",
+    "uk",
+    "sv",
+    "tr",
+    "ar",
+    "fa",
+    "he",
+    "hi",
+    "bn",
+    "ur",
+    "id",
+    "vi",
+    "ja",
+    "ko",
+    "zh-Hans",
+    "zh-Hant",
+    "el",
+    "hu",
+]
 
 
 def _t(s: str, p: str, o: str) -> str:
@@ -60,10 +86,12 @@ def generate(
     cite = _iri(ID + "citation/c0")
     src = _iri(ID + "source/s0")
     for line in (
-        _t(src, RDF_TYPE, _c("Source")), _t(src, LABEL, '"Synthetic source"@en'),
+        _t(src, RDF_TYPE, _c("Source")),
+        _t(src, LABEL, '"Synthetic source"@en'),
         _t(src, f"<{DCT}title>", '"Synthetic source"@en'),
         _t(src, f"<{DCT}issued>", f'"2016"^^<{XSD}gYear>'),
-        _t(cite, RDF_TYPE, _c("Citation")), _t(cite, _c("citedSource"), src),
+        _t(cite, RDF_TYPE, _c("Citation")),
+        _t(cite, _c("citedSource"), src),
         _t(cite, _c("locator"), '"paragraph 1"@en'),
         _t(cite, _c("evidenceTier"), _c("StatedInSource")),
     ):
@@ -163,7 +191,9 @@ def generate(
         yield _t(m, f"<{ORG}organization>", rnd.choice(networks))
         yield _t(m, _c("citation"), cite)
         start = rnd.randint(2001, 2015)
-        yield _t(m, _c("startDate"), f'"{start}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"^^<{XSD}date>')
+        yield _t(
+            m, _c("startDate"), f'"{start}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"^^<{XSD}date>'
+        )
         if bad():
             stats["end-before-start"] += 1
             yield _t(m, _c("endDate"), f'"{start - 1}"^^<{XSD}gYear>')

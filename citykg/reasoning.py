@@ -705,16 +705,17 @@ def materialise(
         preds, classes = (set(), set()) if full_round else delta_signature(sx, DELTA)
         nxt = ox.NamedNode(NEXT)
         if bulk:
-            found_now: set[ox.Triple] = set()
+            inf = ox.NamedNode(INFERRED)
             for rule in rules:
                 for text in [rule.full] if full_round else rule.variants:
                     res = sx.query(rule.construct(text))
                     assert isinstance(res, ox.QueryTriples)
-                    found_now.update(res)
-            inf = ox.NamedNode(INFERRED)
-            sx.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, inf) for t in found_now)
-            sx.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in found_now)
-            del found_now
+                    # streamed from the query's snapshot into the bulk loader
+                    sx.bulk_extend(
+                        ox.Quad(t.subject, t.predicate, t.object, g)
+                        for t in res
+                        for g in (inf, nxt)
+                    )
         else:
             for rule in rules:
                 for text in [rule.full] if full_round else rule.variants:
