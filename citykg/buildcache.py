@@ -1014,12 +1014,20 @@ def validation_report(build: Build, kg: KnowledgeGraph) -> Report:
 
 
 def open_kg(
-    settings: Settings, *, force: bool = False, progress: Progress | None = None
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    validate: bool = True,
 ) -> KnowledgeGraph:
-    """A :class:`~citykg.api.KnowledgeGraph` over the cached build of ``settings``."""
+    """A :class:`~citykg.api.KnowledgeGraph` over the cached build of ``settings``.
+
+    ``validate=False`` leaves validation out of a build it makes (it then runs
+    in full the first time :meth:`~citykg.api.KnowledgeGraph.validate` is called).
+    """
     from .api import KnowledgeGraph
 
-    build = open_build(settings, force=force, progress=progress)
+    build = open_build(settings, force=force, progress=progress, validate=validate)
     assert build.store is not None
     kg = KnowledgeGraph(settings, store=build.store)
     kg.index = StoredIndex(build.folder / "index.json")
