@@ -208,3 +208,17 @@ def test_bulk_and_transactional_reasoning_agree(data: Path) -> None:
         out.append(_graphs(store.ox))
     for name in GRAPH_NAMES:
         assert isomorphic(out[0][name], out[1][name]), name
+
+
+def test_the_command_line_says_which_build_is_in_use(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "builds"
+    first = run_cli("info", "--no-reasoning", "--store", str(store))
+    assert first.returncode == 0, first.stderr
+    assert "built in full" in first.stdout
+    again = run_cli("info", "--no-reasoning", "--store", str(store))
+    assert "nothing changed since it was made" in again.stdout
+    assert again.stdout.split("\n", 1)[0] == first.stdout.split("\n", 1)[0]  # the same build
+    forced = run_cli("build", "--no-reasoning", "--force", "--store", str(store), "-q")
+    assert forced.returncode in (0, 5), forced.stderr
+    after = run_cli("info", "--no-reasoning", "--store", str(store))
+    assert "(full)" in after.stdout and "nothing changed" in after.stdout
