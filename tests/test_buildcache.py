@@ -120,9 +120,12 @@ def test_the_key_follows_every_input(data: Path, tmp_path: Path) -> None:
     assert open_build(_settings(data, root)).key != key
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "on-disk"])
 def test_adding_changing_and_removing_a_file_equals_a_full_build(
-    data: Path, tmp_path: Path
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool
 ) -> None:
+    # small inputs are built in memory; large ones on disk, incrementally on a checkpoint
+    monkeypatch.setattr(buildcache, "IN_MEMORY_BYTES", 10**12 if in_memory else 0)
     inc, full = tmp_path / "inc", tmp_path / "full"
     base = open_build(_settings(data, inc))
     assert base.manifest["how"] == "full"
