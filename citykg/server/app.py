@@ -338,6 +338,8 @@ def create_app(site: Site) -> Starlette:
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
+    from .reconcile import routes as reconcile_routes
+
     env = _templates()
     config = site.config
     base = config.base_path
@@ -779,6 +781,7 @@ def create_app(site: Site) -> Starlette:
         Route("/.well-known/void", void),
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
+        *reconcile_routes(site),  # the W3C Reconciliation Service API (server/reconcile.py)
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
