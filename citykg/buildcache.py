@@ -420,8 +420,9 @@ def _diff(store: ox.Store, old: str, new: str) -> tuple[list[ox.Triple], list[ox
 
     Triples without blank nodes are compared one by one. Blank nodes get new
     labels each time a file is parsed, so the triples that hold them are compared
-    as a whole, up to a renaming of blank nodes (graph isomorphism): unchanged,
-    they are kept as they were; changed, all of them are replaced.
+    as a whole, each blank node named by its edges to named terms (see
+    :func:`_bnode_canon`): unchanged, they are kept as they were; changed, or not
+    nameable that way, all of them are replaced (correct, only less minimal).
     """
 
     def construct(a: str, b: str, filt: str, exists: bool = False) -> list[ox.Triple]:
@@ -435,21 +436,34 @@ def _diff(store: ox.Store, old: str, new: str) -> tuple[list[ox.Triple], list[ox
     removed = construct(old, new, _NO_BLANK, True)
     b_old, b_new = construct(old, new, _BLANK), construct(new, old, _BLANK)
     if b_old or b_new:
-        from rdflib import Graph
-        from rdflib.compare import isomorphic
-
-        from .store import to_rdflib
-
-        def graph(ts: list[ox.Triple]) -> Graph:
-            g = Graph()
-            for t in ts:
-                g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
-            return g
-
-        if len(b_old) != len(b_new) or not isomorphic(graph(b_old), graph(b_new)):
+        c_old, c_new = _bnode_canon(b_old), _bnode_canon(b_new)
+        if len(b_old) != len(b_new) or c_old is None or c_old != c_new:
             added += b_new
             removed += b_old
     return added, removed
+
+
+def _bnode_canon(triples: list[ox.Triple]) -> frozenset[str] | None:
+    """The triples with each blank node named by what it says (its edges to named
+    terms), or ``None`` when two blank nodes say the same (then no cheap canonical
+    form exists, and the caller treats the triples as changed)."""
+    edges: dict[str, list[str]] = {}
+    for t in triples:
+        s, o = t.subject, t.object
+        if isinstance(s, ox.BlankNode):
+            other = "_" if isinstance(o, ox.BlankNode) else str(o)
+            edges.setdefault(s.value, []).append(f"> {t.predicate} {other}")
+        if isinstance(o, ox.BlankNode):
+            other = "_" if isinstance(s, ox.BlankNode) else str(s)
+            edges.setdefault(o.value, []).append(f"< {t.predicate} {other}")
+    names = {b: "\n".join(sorted(e)) for b, e in edges.items()}
+    if len(set(names.values())) != len(names):
+        return None
+
+    def term(x: object) -> str:
+        return "[" + names[x.value] + "]" if isinstance(x, ox.BlankNode) else str(x)
+
+    return frozenset(f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in triples)
 
 
 def _signature(triples: Sequence[ox.Triple]) -> tuple[set[str], set[str]]:
