@@ -76,9 +76,11 @@ def report(name: str, results: list[tuple[int, float]], wall: float, clients: in
     def pct(p: float) -> float:
         return lat[min(len(lat) - 1, int(p / 100 * len(lat)))]
 
-    print(f"{name:<34} {len(results):>5} req  {clients:>3} clients  "
-          f"{len(results) / wall:>8.1f} req/s  p50 {pct(50):>8.1f} ms  p90 {pct(90):>8.1f} ms  "
-          f"p99 {pct(99):>8.1f} ms  max {lat[-1]:>8.1f} ms  status {codes}")
+    print(
+        f"{name:<34} {len(results):>5} req  {clients:>3} clients  "
+        f"{len(results) / wall:>8.1f} req/s  p50 {pct(50):>8.1f} ms  p90 {pct(90):>8.1f} ms  "
+        f"p99 {pct(99):>8.1f} ms  max {lat[-1]:>8.1f} ms  status {codes}"
+    )
 
 
 def light_under_load(url: str, heavy: str, args: argparse.Namespace) -> None:
@@ -166,11 +168,15 @@ def main() -> int:
         if not dump.is_file():
             dump = Path(tmp) / "citykg.nq"
             print("building the graph for the dump...", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "citykg", "export", "-q", "-o", str(dump)],
-                           check=True, cwd=ROOT)
+            subprocess.run(
+                [sys.executable, "-m", "citykg", "export", "-q", "-o", str(dump)],
+                check=True,
+                cwd=ROOT,
+            )
         t0 = time.perf_counter()
-        with running_server(dump, Path(tmp), "--timeout", str(args.timeout), "--workers", "2",
-                            "--queue", "8") as server:
+        with running_server(
+            dump, Path(tmp), "--timeout", str(args.timeout), "--workers", "2", "--queue", "8"
+        ) as server:
             print(f"server up in {time.perf_counter() - t0:.1f} s at {server.url}")
             page = f"{server.url}/page/network/c40"
             stored = f"{server.url}/queries/networks/networks-overview?format=json"

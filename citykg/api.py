@@ -45,6 +45,7 @@ from .store import OxigraphStore, RemoteStore, Store, class_counts
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
 
 if TYPE_CHECKING:
+    from .buildcache import Build
     from .docs import DocsResult
     from .enrichment import EnrichReport
     from .ingest import IngestResult
@@ -97,6 +98,8 @@ class KnowledgeGraph:
         self.index = SourceIndex()
         self.library = QueryLibrary(list(self.settings.query_dirs))
         self.build_report: BuildReport | None = None
+        #: the cached build this graph is read from (see :mod:`citykg.buildcache`), if any
+        self.build_cache: Build | None = None
         self._shapes: rdflib.Graph | None = None
 
     @property
@@ -179,7 +182,10 @@ class KnowledgeGraph:
             )
         text = q.bind(params)
         try:
-            return self._run(text, allow_network=allow_network)
+            # the stored text is checked once (and remembered); parameters are bound
+            # as checked RDF terms, so the bound query is as safe as the stored one
+            check_safe(q.text, NETWORK_SERVICES if allow_network else frozenset())
+            return self.store.query(text)
         except ForbiddenQueryError:
             raise
         except QueryError as e:
@@ -221,6 +227,10 @@ class KnowledgeGraph:
         """
         if engine not in ("sparql", "pyshacl"):
             raise ConfigError(f"unknown validation engine {engine!r}: use sparql or pyshacl")
+        if engine == "sparql" and self.build_cache is not None:
+            from .buildcache import validation_report
+
+            return relative_paths(validation_report(self.build_cache, self), Path.cwd())
         if engine == "sparql" and self.embedded:
             graphs = [ox.NamedNode(str(graph_iri(n))) for n in GRAPH_NAMES]
             store = self._embedded("validation").ox
@@ -445,11 +455,17 @@ def load(
     reasoning: bool | None = None,
     build: bool = True,
     progress: Progress | None = None,
+    cache: bool = False,
+    force: bool = False,
 ) -> KnowledgeGraph:
     """Build the knowledge graph (shipped resources plus the user's folders) and return it.
 
     With ``endpoint`` the graph is a remote SPARQL endpoint and nothing is built
-    locally.
+    locally. With ``cache`` or ``store`` the build is persistent and
+    content-addressed (:mod:`citykg.buildcache`): kept in the folder ``store``
+    (default: the user cache folder), reused when nothing changed, updated
+    incrementally when only data changed, rebuilt in full with ``force``.
+    Without them it is built in memory for this process.
     """
     settings = load_settings(
         Path(config) if config else None,
@@ -459,9 +475,34 @@ def load(
         endpoint=endpoint,
         reasoning=reasoning,
     )
+    if build and not settings.endpoint and (cache or settings.store_path is not None):
+        return open_kg(settings, force=force, progress=progress)
     kg = KnowledgeGraph(settings)
     if build and kg.embedded:
         kg.build(progress=progress)
+    return kg
+
+
+def open_kg(
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    validate: bool = True,
+) -> KnowledgeGraph:
+    """A :class:`KnowledgeGraph` over the cached build of ``settings`` (:mod:`citykg.buildcache`).
+
+    ``validate=False`` leaves validation out of a build it makes (it then runs
+    in full the first time :meth:`KnowledgeGraph.validate` is called).
+    """
+    from .buildcache import StoredIndex, open_build
+
+    build = open_build(settings, force=force, progress=progress, validate=validate)
+    assert build.store is not None
+    kg = KnowledgeGraph(settings, store=build.store)
+    kg.index = StoredIndex(build.folder / "index.json")
+    kg.build_report = BuildReport(**build.report_fields())
+    kg.build_cache = build
     return kg
 
 

@@ -9,6 +9,7 @@ never decides what a query does. The query form and the safety checks
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -53,13 +54,19 @@ def tokenize(text: str) -> list[Token]:
     >>> [t.text for t in tokenize('SELECT * WHERE { ?s ?p "SERVICE" } # SERVICE')]
     ['SELECT', '*', 'WHERE', '{', '?s', '?p', '"SERVICE"', '}']
     """
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[Token, ...]:
+    # stored queries are tokenized again and again (binding, checking): remember them
     out = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "other"
         if kind in ("ws", "comment"):
             continue
         out.append(Token(kind, m.group(), m.start()))
-    return out
+    return tuple(out)
 
 
 def keywords(tokens: list[Token]) -> list[str]:
@@ -89,6 +96,7 @@ def service_iris(text: str) -> list[str]:
     return list(guard.inspect_services(text))
 
 
+@functools.lru_cache(maxsize=512)
 def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str:
     """Refuse what a read-only, offline graph must not run; return the query form.
 

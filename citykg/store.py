@@ -139,6 +139,14 @@ class OxigraphStore:
         else:
             self.ox = ox.Store(str(path)) if path is not None else ox.Store()
 
+    @classmethod
+    def wrap(cls, store: ox.Store, path: Path | None = None) -> OxigraphStore:
+        """An :class:`OxigraphStore` over an open Oxigraph store (a read-only one too)."""
+        self = cls.__new__(cls)
+        self.path = path
+        self.ox = store
+        return self
+
     def query(
         self,
         text: str,
@@ -156,24 +164,34 @@ class OxigraphStore:
         try:
             res = self.ox.query(text, **kwargs)  # type: ignore[arg-type]
         except SyntaxError as e:
+            query_form(text)  # an update is refused as such, not as a malformed query
             raise QueryError(f"malformed query: {e}") from None
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"query failed: {e}") from None
         if isinstance(res, ox.QueryBoolean):
             return AskResult(bool(res))
+        memo: dict[object, Term] = {}
+
+        def conv(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
+            # the same term comes back in many rows: convert it once per result
+            r = memo.get(t)
+            if r is None:
+                r = memo[t] = to_rdflib(t)
+            return r
+
         if isinstance(res, ox.QuerySolutions):
             names = [v.value for v in res.variables]
             rows = [
-                tuple(to_rdflib(sol[i]) if sol[i] is not None else None for i in range(len(names)))
+                tuple(None if v is None else conv(v) for v in sol)  # type: ignore[arg-type]
                 for sol in res
             ]
-            return SelectResult(names, rows)  # type: ignore[arg-type]
+            return SelectResult(names, rows)
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
                 [
-                    (to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
+                    (conv(t.subject), conv(t.predicate), conv(t.object))  # type: ignore[misc]
                     for t in res
-                ]  # type: ignore[misc]
+                ]
             )
         raise QueryError(f"unexpected query result {type(res).__name__}")
 

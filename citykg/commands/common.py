@@ -44,11 +44,16 @@ class UI:
         key = label.split(" ")[0]
         bar = self._bars.get(key)
         if bar is None:
-            desc = {"load": "loading files", "reason": "reasoning (rounds)"}.get(key, key)
+            desc = {
+                "load": "loading files",
+                "reason": "reasoning (rounds)",
+                "bytes": "loading",
+            }.get(key, key)
             bar = tqdm(
                 total=total or None,
                 desc=desc,
-                unit="",
+                unit="B" if key == "bytes" else "",
+                unit_scale=key == "bytes",
                 file=sys.stderr,
                 leave=False,
                 disable=not sys.stderr.isatty() and not self.verbose,
@@ -89,7 +94,7 @@ def graph_options() -> argparse.ArgumentParser:
         "--store",
         type=Path,
         metavar="PATH",
-        help="keep the graph in an on-disk Oxigraph store at PATH (default: memory)",
+        help="keep the builds of the graph in PATH (default: the user cache folder)",
     )
     g.add_argument(
         "--config",
@@ -121,12 +126,21 @@ def open_graph(
     args: argparse.Namespace, ui: UI, *, build: bool = True, reasoning: bool | None = None
 ) -> KnowledgeGraph:
     """The knowledge graph the options name, built (with progress bars) unless told not to."""
-    kg = KnowledgeGraph(settings_of(args, reasoning=reasoning))
-    if build and kg.embedded:
-        t0 = time.perf_counter()
-        report = kg.build(progress=ui.progress)
-        ui.close()
-        ui.detail(f"built the graph in {time.perf_counter() - t0:.1f} s from {report.files} files")
+    settings = settings_of(args, reasoning=reasoning)
+    if settings.endpoint:
+        return KnowledgeGraph(settings)
+    if not build:
+        from ..store import OxigraphStore
+
+        # the store folder holds builds, not a store: nothing is built here
+        return KnowledgeGraph(settings, store=OxigraphStore())
+    from ..api import open_kg
+
+    t0 = time.perf_counter()
+    kg = open_kg(settings, force=getattr(args, "force", False), progress=ui.progress)
+    ui.close()
+    reason = kg.build_cache.reason if kg.build_cache is not None else ""
+    ui.detail(f"graph ready in {time.perf_counter() - t0:.2f} s: {reason}")
     return kg
 
 

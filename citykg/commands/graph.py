@@ -71,11 +71,22 @@ def cmd_export(args: argparse.Namespace, ui: UI) -> int:
 
 
 def cmd_info(args: argparse.Namespace, ui: UI) -> int:
-    info: dict[str, Any] = open_graph(args, ui).info()
+    kg = open_graph(args, ui)
+    info: dict[str, Any] = kg.info()
+    build = kg.build_cache
+    if build is not None:
+        info["build"] = {
+            "key": build.key,
+            "folder": str(build.folder),
+            "reason": build.reason,
+            "how": build.manifest.get("how"),
+            "created": build.manifest.get("created"),
+            "steps": build.manifest.get("steps", []),
+        }
     if args.format == "json":
         emit(json.dumps(info, indent=1) + "\n")
         return 0
-    lines = ["Triples per named graph:"]
+    lines = [*(build.describe() if build is not None else []), "Triples per named graph:"]
     lines += [f"  {k:<12} {v:>9,}" for k, v in info["graphs"].items()]
     lines.append("Instances per class:")
     lines += [f"  ckg:{k:<32} {v:>7,}" for k, v in info["classes"].items()]
@@ -113,6 +124,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``build``, ``validate``, ``export``, ``info`` and ``reason``."""
     s = sub.add_parser("build", parents=[common], help="load, reason, validate; print a summary")
     s.add_argument("--strict", action="store_true", help="fail on warnings too")
+    s.add_argument(
+        "--force", action="store_true", help="rebuild in full even if a cached build matches"
+    )
     s.add_argument("--out", type=Path, metavar="FILE", help="also write the graph as N-Quads")
     s.add_argument("--engine", choices=ENGINES, default="sparql", help=ENGINE_HELP)
     s.set_defaults(func=cmd_build)

@@ -20,20 +20,19 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
         emit(query_list(open_graph(args, ui, build=False).library, args.format), args.output)
         return 0
     params = parameters(args.param)
-    kg = open_graph(args, ui, build=False)
-    stored = kg.stored_query(args.name)
+    library = open_graph(args, ui, build=False).library
+    stored = library.get(args.name)
     if stored.needs_network and not args.online and not args.explain:
         raise NetworkRequiredError(
             f"query '{stored.name}' is tagged 'network': it calls a remote SPARQL service "
             "(Wikidata) and is refused offline; pass --online to run it"
         )
-    stored.bind(params)  # fail on a bad parameter before building the graph
+    text = stored.bind(params)  # fail on a bad parameter before building the graph
     if args.explain:
-        emit(kg.explain(args.name, **params), args.output)
+        emit(text, args.output)
         return 0
-    if kg.embedded:
-        kg.build(progress=ui.progress)
-        ui.close()
+    kg = open_graph(args, ui)
+    kg.library = library  # already read: the query file is not parsed twice
     result = kg.query(args.name, allow_network=args.online, **params)
     emit(render(result, args.format), args.output)
     return 0
