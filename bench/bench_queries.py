@@ -1,0 +1,279 @@
+"""Every stored query against its budget, on the shipped graph and on one ten times larger.
+
+Usage::
+
+    python bench/bench_queries.py [--root DIR] [--scale 10] [--only NAME ...] [--work DIR]
+
+It builds the shipped graph (ontology, data, inferences) once into an on-disk
+Oxigraph store, and a second store ``--scale`` times larger in memberships:
+every membership, its member and the place the member governs (not countries
+or subdivisions) is copied ``scale - 1`` times under new IRIs (``...-x1``,
+``...-x2``), with every triple that touches them, asserted or inferred, in the
+same named graph. The vocabulary is the shipped one, and so is the shape: the
+few very large networks (the Covenant of Mayors) grow as much as the many small
+ones, and a city in several networks stays in several networks.
+
+Each query runs with its default parameters in a fresh child process per
+graph and per engine: citykg's API (``kg.query(name, limit=None,
+timeout=None)``) and bare pyoxigraph on the same bound text. A child reports
+the wall time of running the query and reading every row, and the growth of
+its peak resident memory (VmHWM after minus VmRSS before: Rust's allocations
+are invisible to tracemalloc). The parent kills a child that passes
+``--kill-after`` seconds and caps each child's address space (``--max-memory``),
+so a runaway query is reported, not suffered.
+
+A query is flagged ``OVER`` when citykg's run on the shipped graph exceeds its
+``#+ budget``, and ``OVER10`` when the run on the larger graph exceeds ten
+times the budget. Nothing is asserted: this prints figures.
+
+``--root DIR`` takes ontology/, shapes/, data/ and queries/ from another
+checkout (to measure a branch not merged yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+HERE = Path(__file__).resolve()
+REPO = HERE.parent.parent
+ORG = "http://www.w3.org/ns/org#"
+CKG = "https://w3id.org/citykg/ontology#"
+
+
+def settings_for(root: Path | None) -> object:
+    from citykg.config import Settings
+
+    if root is None:
+        return Settings(reasoning=True)
+    return Settings(
+        ontology_dirs=(root / "ontology",),
+        shapes_dirs=(root / "shapes",),
+        data_dirs=(root / "data",),
+        query_dirs=(root / "queries",),
+        reasoning=True,
+    )
+
+
+def rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- the graphs -------------------------------------------------------------
+
+COPIED = f"""
+PREFIX org: <{ORG}>
+PREFIX ckg: <{CKG}>
+SELECT DISTINCT ?x WHERE {{
+  {{ ?x a org:Membership }}
+  UNION {{ ?m a org:Membership ; org:member ?x }}
+  UNION {{ ?m a org:Membership ; org:member ?y . ?y ckg:governs ?x .
+           FILTER NOT EXISTS {{ ?x a ckg:Country }} FILTER NOT EXISTS {{ ?x a ckg:Subdivision }} }}
+}}"""
+
+
+def copies(store: ox.Store, scale: int) -> Iterator[ox.Quad]:
+    """The quads of ``scale - 1`` copies of every membership, member and governed place."""
+    copied: set[ox.NamedNode | ox.BlankNode] = set()
+    for sol in store.query(COPIED, use_default_graph_as_union=True):  # type: ignore[union-attr]
+        copied.add(sol["x"])
+    touching: list[ox.Quad] = []
+    frontier = list(copied)
+    while frontier:  # blank nodes hanging off copied things are copied with them
+        nxt = []
+        for s in frontier:
+            for q in store.quads_for_pattern(s, None, None, None):
+                touching.append(q)
+                o = q.object
+                if isinstance(o, ox.BlankNode) and o not in copied:
+                    copied.add(o)
+                    nxt.append(o)
+        frontier = nxt
+    for o in [x for x in copied if isinstance(x, ox.NamedNode)]:
+        for q in store.quads_for_pattern(None, None, o, None):
+            if q.subject not in copied:
+                touching.append(q)
+    for k in range(1, scale):
+        bnodes: dict[str, ox.BlankNode] = {}
+
+        def rename(t: object, k: int = k, bnodes: dict[str, ox.BlankNode] = bnodes) -> object:
+            if t not in copied:
+                return t
+            if isinstance(t, ox.BlankNode):
+                return bnodes.setdefault(t.value, ox.BlankNode())
+            return ox.NamedNode(f"{t.value}-x{k}")  # type: ignore[attr-defined]
+
+        for q in touching:
+            yield ox.Quad(rename(q.subject), q.predicate, rename(q.object), q.graph_name)  # type: ignore[arg-type]
+
+
+def build_stores(root: Path | None, work: Path, scale: int) -> dict[str, int]:
+    from citykg.api import KnowledgeGraph
+
+    shipped, scaled = work / "shipped", work / f"x{scale}"
+    if (shipped / "DONE").exists() and (scaled / "DONE").exists():
+        return json.loads((work / "sizes.json").read_text())  # type: ignore[no-any-return]
+    t0 = time.perf_counter()
+    kg = KnowledgeGraph(settings_for(root))  # type: ignore[arg-type]
+    kg.build()
+    mem = kg.store.ox  # type: ignore[attr-defined]
+    print(f"built the shipped graph in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    sizes = {}
+    for name, path, extra in ((shipped.name, shipped, 1), (scaled.name, scaled, scale)):
+        t0 = time.perf_counter()
+        disk = ox.Store(str(path))
+        disk.bulk_extend(mem.quads_for_pattern(None, None, None, None))
+        if extra > 1:
+            disk.bulk_extend(copies(mem, extra))
+        disk.flush()
+        sizes[name] = len(disk)
+        del disk
+        gc.collect()
+        (path / "DONE").write_text("")
+        print(f"wrote {name}: {sizes[name]:,} quads in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    (work / "sizes.json").write_text(json.dumps(sizes))
+    return sizes
+
+
+# --- one run in a child process ---------------------------------------------
+
+
+def child(store_path: str, mode: str, name: str, root: Path | None) -> None:
+    from citykg.api import KnowledgeGraph
+    from citykg.results import AskResult, GraphResult, SelectResult
+    from citykg.store import OxigraphStore
+
+    settings = settings_for(root)
+    if mode == "citykg":
+        store = OxigraphStore.__new__(OxigraphStore)
+        store.path, store.ox = Path(store_path), ox.Store.read_only(store_path)
+        kg = KnowledgeGraph(settings, store=store)  # type: ignore[arg-type]
+        kg.stored_query(name)
+        before = rss_kb("VmRSS")
+        t0 = time.perf_counter()
+        import inspect
+
+        lift = {"limit": None, "timeout": None}
+        if "timeout" not in inspect.signature(kg.query).parameters:
+            lift = {}  # before the bounded API
+        res = kg.query(name, **lift)
+        rows = (
+            len(res.rows) if isinstance(res, SelectResult)
+            else len(res.triples) if isinstance(res, GraphResult)
+            else int(isinstance(res, AskResult))
+        )
+    else:
+        from citykg.queries import QueryLibrary
+
+        text = QueryLibrary(list(settings.query_dirs)).get(name).bind({})  # type: ignore[attr-defined]
+        st = ox.Store.read_only(store_path)
+        before = rss_kb("VmRSS")
+        t0 = time.perf_counter()
+        res = st.query(text, use_default_graph_as_union=True)
+        rows = 1 if isinstance(res, ox.QueryBoolean) else sum(1 for _ in res)  # type: ignore[union-attr]
+    seconds = time.perf_counter() - t0
+    peak = rss_kb("VmHWM")
+    print(json.dumps({"seconds": seconds, "memory": max(0, peak - before) * 1024, "rows": rows}))
+
+
+def run_child(
+    store: Path, mode: str, name: str, root: Path | None, kill_after: float, max_memory: int
+) -> dict[str, object]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
+    cmd = [sys.executable, str(HERE), "--child", str(store), mode, name]
+    if root is not None:
+        cmd += ["--root", str(root)]
+    try:
+        p = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=kill_after, preexec_fn=limit, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"killed after {kill_after:g} s"}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+        return {"error": f"failed ({last[:60]})"}
+    return json.loads(p.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def cell(r: dict[str, object]) -> str:
+    if "error" in r:
+        return str(r["error"])
+    return f"{float(r['seconds']):7.2f}s {int(r['memory']) / 1e6:6.0f}MB {int(r['rows']):>7}"  # type: ignore[call-overload]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", type=Path, help="take ontology/data/shapes/queries from here")
+    ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--only", nargs="*", help="query names (default: all)")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/citykg-bench-queries"))
+    ap.add_argument("--kill-after", type=float, default=300.0, help="seconds per child")
+    ap.add_argument("--max-memory", type=float, default=6.0, help="GB of address space per child")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--child", nargs=3, metavar=("STORE", "MODE", "NAME"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    root = args.root.resolve() if args.root else None
+    if args.child:
+        child(*args.child, root)
+        return
+    from citykg.queries import QueryLibrary
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    sizes = build_stores(root, args.work, args.scale)
+    library = QueryLibrary(list(settings_for(root).query_dirs))  # type: ignore[attr-defined]
+    queries = [q for q in library if not q.needs_network]
+    if args.only:
+        queries = [q for q in queries if q.name in args.only or q.name.split("/")[-1] in args.only]
+    load = os.getloadavg()
+    print(f"# graphs: shipped {sizes['shipped']:,} quads, x{args.scale} {sizes[f'x{args.scale}']:,}")
+    print(f"# load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+    print(f"# each cell: wall time, peak RSS growth, rows; OVER = citykg over budget on the shipped graph,")
+    print(f"# OVER10 = over 10x the budget on the x{args.scale} graph")
+    head = ["query", "budget", "shipped citykg", "shipped bare", f"x{args.scale} citykg", f"x{args.scale} bare", "flag"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    out = []
+    max_memory = int(args.max_memory * 1e9)
+    for q in queries:
+        cells = {}
+        for graph in ("shipped", f"x{args.scale}"):
+            for mode in ("citykg", "bare"):
+                cells[f"{graph} {mode}"] = run_child(
+                    args.work / graph, mode, q.name, root, args.kill_after, max_memory
+                )
+        flags = []
+        b = q.budget
+        own, big = cells["shipped citykg"], cells[f"x{args.scale} citykg"]
+        if b is None:
+            flags.append("NO BUDGET")
+        else:
+            if "error" in own or float(own["seconds"]) > b.seconds or int(own["memory"]) > b.memory:  # type: ignore[arg-type]
+                flags.append("OVER")
+            if "error" in big or float(big["seconds"]) > 10 * b.seconds or int(big["memory"]) > 10 * b.memory:  # type: ignore[arg-type]
+                flags.append("OVER10")
+        row = [q.name, str(b) if b else "-", *(cell(c) for c in cells.values()), " ".join(flags) or "ok"]
+        print("| " + " | ".join(row) + " |", flush=True)
+        out.append({"query": q.name, "budget": str(b), "cells": cells, "flags": flags})
+    load = os.getloadavg()
+    print(f"# load average at end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
