@@ -242,7 +242,7 @@ def main() -> None:
     load = os.getloadavg()
     print(f"# graphs: shipped {sizes['shipped']:,} quads, x{args.scale} {sizes[f'x{args.scale}']:,}")
     print(f"# load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    print(f"# each cell: wall time, peak RSS growth, rows; OVER = citykg over budget on the shipped graph,")
+    print("# each cell: wall time, peak RSS growth, rows; OVER = citykg over budget on the shipped graph,")
     print(f"# OVER10 = over 10x the budget on the x{args.scale} graph")
     head = ["query", "budget", "shipped citykg", "shipped bare", f"x{args.scale} citykg", f"x{args.scale} bare", "flag"]
     print("| " + " | ".join(head) + " |")

@@ -22,14 +22,23 @@ from .errors import (
     ForbiddenQueryError,
     NetworkRequiredError,
     QueryError,
+    QueryLimitError,
     SourceNotFoundError,
+)
+from .limits import (
+    DEFAULT_LIMIT,
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    Limits,
+    page_message,
+    run_limited,
 )
 from .loader import LoadPlan, SourceIndex
 from .loader import load as load_files
 from .namespaces import GRAPH_NAMES, graph_iri
 from .queries import QueryLibrary, StoredQuery
 from .reasoning import RLReport, materialise
-from .results import QueryResult, SelectResult
+from .results import GraphResult, QueryResult, SelectResult
 from .sparqltext import check_safe
 from .store import OxigraphStore, RemoteStore, Store
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
@@ -125,28 +134,74 @@ class KnowledgeGraph:
         allow_network: bool = False,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        limits: Limits | None = None,
     ) -> QueryResult:
         allowed = NETWORK_SERVICES if allow_network else frozenset()
         check_safe(text, allowed)
-        return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+        if limits is None:
+            return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+        store = self.store
+        if isinstance(store, OxigraphStore):
+            oxs = store
 
-    def sparql(self, text: str, *, allow_network: bool = False) -> QueryResult:
+            def work() -> QueryResult:
+                return oxs.query(
+                    text,
+                    default_graphs=default_graphs,
+                    named_graphs=named_graphs,
+                    max_rows=limits.rows_needed,
+                )
+        else:  # a remote endpoint: bounded by its own timeout; the cap is applied here
+
+            def work() -> QueryResult:
+                return store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+
+        return _page(run_limited(work, limits), limits)
+
+    def sparql(
+        self,
+        text: str,
+        *,
+        allow_network: bool = False,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        memory: int | None = DEFAULT_MEMORY,
+    ) -> QueryResult:
         """Run an ad hoc SPARQL query (read-only; ``SERVICE`` refused unless allowed).
 
-        By default the default graph is the union of all named graphs.
+        By default the default graph is the union of all named graphs. The run
+        is bounded (see :mod:`citykg.limits`): at most ``limit`` rows from
+        ``offset`` (the result's ``truncated`` says when more follow), at most
+        ``timeout`` seconds and ``memory`` bytes, else QueryLimitError; ``None``
+        lifts a bound.
         """
-        return self._run(text, allow_network=allow_network)
+        limits = Limits(limit, offset, timeout, memory)
+        return self._run(text, allow_network=allow_network, limits=limits)
 
     def stored_query(self, name: str) -> StoredQuery:
         """A stored query by name."""
         return self.library.get(name)
 
-    def query(self, name: str, *, allow_network: bool = False, **params: object) -> QueryResult:
+    def query(
+        self,
+        name: str,
+        *,
+        allow_network: bool = False,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        memory: int | None = DEFAULT_MEMORY,
+        **params: object,
+    ) -> QueryResult:
         """Run a stored query with its parameters bound as RDF terms.
 
         Missing parameters take the header's defaults; a query tagged ``network``
-        is refused unless ``allow_network`` is true.
+        is refused unless ``allow_network`` is true. Bounded like :meth:`sparql`:
+        ``limit`` rows from ``offset`` (the next page is ``offset + limit``),
+        ``timeout`` seconds, ``memory`` bytes; ``None`` lifts a bound.
         """
+        limits = Limits(limit, offset, timeout, memory)
         q = self.library.get(name)
         if q.needs_network and not allow_network:
             raise NetworkRequiredError(
@@ -155,8 +210,8 @@ class KnowledgeGraph:
             )
         text = q.bind(params)
         try:
-            return self._run(text, allow_network=allow_network)
-        except ForbiddenQueryError:
+            return self._run(text, allow_network=allow_network, limits=limits)
+        except (ForbiddenQueryError, QueryLimitError):
             raise
         except QueryError as e:
             raise QueryError(f"query '{q.name}' ({q.path}): {e}") from None
@@ -265,6 +320,24 @@ class KnowledgeGraph:
             for c, n in res.rows
             if c is not None and n is not None
         }
+
+
+def _page(result: QueryResult, limits: Limits) -> QueryResult:
+    """The page ``limits`` asks for, with a note when more rows follow."""
+    if limits.limit is None and not limits.offset:
+        return result
+    end = None if limits.limit is None else limits.offset + limits.limit
+    if isinstance(result, SelectResult):
+        more = end is not None and len(result.rows) > end
+        result.rows = result.rows[limits.offset : end]
+        if more:
+            result.truncated = page_message(len(result.rows), limits)
+    elif isinstance(result, GraphResult):
+        more = end is not None and len(result.triples) > end
+        result.triples = result.triples[limits.offset : end]
+        if more:
+            result.truncated = page_message(len(result.triples), limits)
+    return result
 
 
 def write_atomic(path: Path, data: bytes) -> None:

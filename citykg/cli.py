@@ -23,6 +23,7 @@ code  meaning
 14    the ontology lint found problems
 15    linking to Wikidata failed
 16    publishing failed
+17    a query passed its time or memory limit (--timeout, --max-memory, --no-limit)
 130   interrupted
 ====  ==========================================================
 """
@@ -213,9 +214,28 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
     if args.explain:
         _emit(kg.explain(args.name, **params), args.output)
         return 0
-    result = kg.query(args.name, allow_network=args.online, **params)
+    result = kg.query(args.name, allow_network=args.online, **_limits(args), **params)
     _emit(_render(result, args.format), args.output)
+    _say_truncated(result, ui)
     return 0
+
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The bounds of a query run from --limit/--offset/--timeout/--max-memory/--no-limit."""
+    if args.no_limit:
+        return {"limit": None, "offset": args.offset, "timeout": None, "memory": None}
+    return {
+        "limit": args.limit,
+        "offset": args.offset,
+        "timeout": args.timeout,
+        "memory": int(args.max_memory * 10**6),
+    }
+
+
+def _say_truncated(result: Any, ui: UI) -> None:
+    note = getattr(result, "truncated", None)
+    if note:
+        ui.say(f"citykg: {note}")
 
 
 def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
@@ -230,8 +250,9 @@ def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
     elif text == "-":
         text = sys.stdin.read()
     kg = _kg(args, ui)
-    result = kg.sparql(text, allow_network=args.online)
+    result = kg.sparql(text, allow_network=args.online, **_limits(args))
     _emit(_render(result, args.format), args.output)
+    _say_truncated(result, ui)
     return 0
 
 
@@ -413,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--endpoint", metavar="URL", help="run on a remote SPARQL 1.1 endpoint")
     s.add_argument("--online", action="store_true", help="allow queries tagged 'network'")
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    _limit_options(s)
     s.set_defaults(func=cmd_query)
 
     s = sub.add_parser(
@@ -423,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--endpoint", metavar="URL", help="run on a remote SPARQL 1.1 endpoint")
     s.add_argument("--online", action="store_true", help="allow SERVICE calls to Wikidata")
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    _limit_options(s)
     s.set_defaults(func=cmd_sparql)
 
     s = sub.add_parser("export", parents=[common], help="serialise the graph")
@@ -453,6 +476,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(sub, common)
     return p
+
+
+def _limit_options(s: argparse.ArgumentParser) -> None:
+    from .limits import DEFAULT_LIMIT, DEFAULT_MEMORY, DEFAULT_TIMEOUT
+
+    g = s.add_argument_group("limits (on by default)")
+    g.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help="rows per page (%(default)s)"
+    )
+    g.add_argument("--offset", type=int, default=0, metavar="N", help="skip N rows: the next page")
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop the query after this long (%(default)s)",
+    )
+    g.add_argument(
+        "--max-memory",
+        type=float,
+        default=DEFAULT_MEMORY / 10**6,
+        metavar="MB",
+        help="stop the query when it has used this much memory (%(default)s)",
+    )
+    g.add_argument("--no-limit", action="store_true", help="lift the row, time and memory limits")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

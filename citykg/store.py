@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import urllib.error
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -162,7 +163,9 @@ class OxigraphStore:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        max_rows: int | None = None,
     ) -> QueryResult:
+        """Run a query; read at most ``max_rows`` rows (or triples) from the engine."""
         form = query_form(text)
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
@@ -183,14 +186,14 @@ class OxigraphStore:
             names = [v.value for v in res.variables]
             rows = [
                 tuple(to_rdflib(sol[i]) if sol[i] is not None else None for i in range(len(names)))
-                for sol in res
+                for sol in islice(res, max_rows)
             ]
             return SelectResult(names, rows)  # type: ignore[arg-type]
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
                 [
                     (to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
-                    for t in res
+                    for t in islice(res, max_rows)
                 ]  # type: ignore[misc]
             )
         raise QueryError(f"unexpected result for a {form} query")
