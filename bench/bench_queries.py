@@ -37,8 +37,10 @@ import gc
 import json
 import os
 import resource
+import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,71 +145,123 @@ def build_stores(root: Path | None, work: Path, scale: int) -> dict[str, int]:
         del disk
         gc.collect()
         (path / "DONE").write_text("")
-        print(f"wrote {name}: {sizes[name]:,} quads in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"wrote {name}: {sizes[name]:,} quads in {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
     (work / "sizes.json").write_text(json.dumps(sizes))
     return sizes
 
 
-# --- one run in a child process ---------------------------------------------
+# --- runs in a child process -----------------------------------------------
 
 
-def child(store_path: str, mode: str, name: str, root: Path | None) -> None:
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux: 5 > /proc/self/clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def child(store_path: str, mode: str, names: list[str], root: Path | None) -> None:
+    """Run queries one after another; one JSON line per query on standard output."""
+    import inspect
+
     from citykg.api import KnowledgeGraph
+    from citykg.queries import QueryLibrary
     from citykg.results import AskResult, GraphResult, SelectResult
     from citykg.store import OxigraphStore
 
     settings = settings_for(root)
-    if mode == "citykg":
-        store = OxigraphStore.__new__(OxigraphStore)
-        store.path, store.ox = Path(store_path), ox.Store.read_only(store_path)
-        kg = KnowledgeGraph(settings, store=store)  # type: ignore[arg-type]
-        kg.stored_query(name)
+    library = QueryLibrary(list(settings.query_dirs))  # type: ignore[attr-defined]
+    oxstore = ox.Store.read_only(store_path)
+    store = OxigraphStore.__new__(OxigraphStore)
+    store.path, store.ox = Path(store_path), oxstore
+    kg = KnowledgeGraph(settings, store=store)  # type: ignore[arg-type]
+    lift: dict[str, object] = {"limit": None, "timeout": None, "memory": None}
+    if "timeout" not in inspect.signature(kg.query).parameters:
+        lift = {}  # before the bounded API
+    for name in names:
+        text = library.get(name).bind({})
+        gc.collect()
+        print(json.dumps({"start": name}), flush=True)
+        reset_peak()
         before = rss_kb("VmRSS")
         t0 = time.perf_counter()
-        import inspect
+        if mode == "citykg":
+            res: object = kg.query(name, **lift)
+            rows = (
+                len(res.rows)
+                if isinstance(res, SelectResult)
+                else len(res.triples)
+                if isinstance(res, GraphResult)
+                else int(isinstance(res, AskResult))
+            )
+        else:
+            res = oxstore.query(text, use_default_graph_as_union=True)
+            rows = 1 if isinstance(res, ox.QueryBoolean) else sum(1 for _ in res)  # type: ignore[attr-defined]
+        res = None
+        seconds = time.perf_counter() - t0
+        peak = rss_kb("VmHWM")
+        out = {
+            "name": name,
+            "seconds": seconds,
+            "memory": max(0, peak - before) * 1024,
+            "rows": rows,
+        }
+        print(json.dumps(out), flush=True)
 
-        lift = {"limit": None, "timeout": None}
-        if "timeout" not in inspect.signature(kg.query).parameters:
-            lift = {}  # before the bounded API
-        res = kg.query(name, **lift)
-        rows = (
-            len(res.rows) if isinstance(res, SelectResult)
-            else len(res.triples) if isinstance(res, GraphResult)
-            else int(isinstance(res, AskResult))
-        )
-    else:
-        from citykg.queries import QueryLibrary
 
-        text = QueryLibrary(list(settings.query_dirs)).get(name).bind({})  # type: ignore[attr-defined]
-        st = ox.Store.read_only(store_path)
-        before = rss_kb("VmRSS")
-        t0 = time.perf_counter()
-        res = st.query(text, use_default_graph_as_union=True)
-        rows = 1 if isinstance(res, ox.QueryBoolean) else sum(1 for _ in res)  # type: ignore[union-attr]
-    seconds = time.perf_counter() - t0
-    peak = rss_kb("VmHWM")
-    print(json.dumps({"seconds": seconds, "memory": max(0, peak - before) * 1024, "rows": rows}))
+def run_children(
+    store: Path, mode: str, names: list[str], root: Path | None, kill_after: float, max_memory: int
+) -> dict[str, dict[str, object]]:
+    """Run every query in as few children as possible; a child that dies or stalls is replaced."""
 
-
-def run_child(
-    store: Path, mode: str, name: str, root: Path | None, kill_after: float, max_memory: int
-) -> dict[str, object]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
-    cmd = [sys.executable, str(HERE), "--child", str(store), mode, name]
-    if root is not None:
-        cmd += ["--root", str(root)]
-    try:
-        p = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=kill_after, preexec_fn=limit, check=False
+    results: dict[str, dict[str, object]] = {}
+    todo = list(names)
+    while todo:
+        errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed below
+        cmd = [sys.executable, str(HERE), "--child", str(store), mode, *todo]
+        if root is not None:
+            cmd += ["--root", str(root)]
+        p = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=errors, text=True, preexec_fn=limit
         )
-    except subprocess.TimeoutExpired:
-        return {"error": f"killed after {kill_after:g} s"}
-    if p.returncode != 0:
-        last = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
-        return {"error": f"failed ({last[:60]})"}
-    return json.loads(p.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        assert p.stdout is not None
+        current, deadline, progressed = None, None, False
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([p.stdout], [], [], wait)
+            if not ready:  # the current query passed kill_after
+                p.kill()
+                p.wait()
+                results[str(current)] = {"error": f"killed after {kill_after:g} s"}
+                todo.remove(str(current))
+                break
+            line = p.stdout.readline()
+            if not line:  # the child ended: done, or died (out of memory, a crash)
+                p.wait()
+                errors.seek(0)
+                err = errors.read().strip().splitlines() or [""]
+                if current is not None:
+                    results[current] = {"error": f"died ({err[-1][:50] or p.returncode})"}
+                    todo.remove(current)
+                elif todo and not progressed:
+                    raise SystemExit(f"child failed: {err[-1]}")
+                break
+            msg = json.loads(line)
+            if "start" in msg:
+                current, deadline = msg["start"], time.monotonic() + kill_after
+                continue
+            results[msg["name"]] = msg
+            todo.remove(msg["name"])
+            progressed = True
+            current, deadline = None, None
+        if p.poll() is None:
+            p.wait()
+        errors.close()
+    return results
 
 
 def cell(r: dict[str, object]) -> str:
@@ -225,11 +279,11 @@ def main() -> None:
     ap.add_argument("--kill-after", type=float, default=300.0, help="seconds per child")
     ap.add_argument("--max-memory", type=float, default=6.0, help="GB of address space per child")
     ap.add_argument("--json", type=Path, help="also write the figures here")
-    ap.add_argument("--child", nargs=3, metavar=("STORE", "MODE", "NAME"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     root = args.root.resolve() if args.root else None
     if args.child:
-        child(*args.child, root)
+        child(args.child[0], args.child[1], args.child[2:], root)
         return
     from citykg.queries import QueryLibrary
 
@@ -240,22 +294,39 @@ def main() -> None:
     if args.only:
         queries = [q for q in queries if q.name in args.only or q.name.split("/")[-1] in args.only]
     load = os.getloadavg()
-    print(f"# graphs: shipped {sizes['shipped']:,} quads, x{args.scale} {sizes[f'x{args.scale}']:,}")
-    print(f"# load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    print("# each cell: wall time, peak RSS growth, rows; OVER = citykg over budget on the shipped graph,")
+    print(
+        f"# graphs: shipped {sizes['shipped']:,} quads, x{args.scale} {sizes[f'x{args.scale}']:,}"
+    )
+    print(
+        f"# load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
+    )
+    print(
+        "# each cell: wall time, peak RSS growth, rows; OVER = citykg over budget on the shipped graph,"
+    )
     print(f"# OVER10 = over 10x the budget on the x{args.scale} graph")
-    head = ["query", "budget", "shipped citykg", "shipped bare", f"x{args.scale} citykg", f"x{args.scale} bare", "flag"]
+    head = [
+        "query",
+        "budget",
+        "shipped citykg",
+        "shipped bare",
+        f"x{args.scale} citykg",
+        f"x{args.scale} bare",
+        "flag",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     out = []
     max_memory = int(args.max_memory * 1e9)
+    names = [q.name for q in queries]
+    runs = {}
+    for graph in ("shipped", f"x{args.scale}"):
+        for mode in ("citykg", "bare"):
+            runs[f"{graph} {mode}"] = run_children(
+                args.work / graph, mode, names, root, args.kill_after, max_memory
+            )
+            print(f"# ran {graph} {mode}", file=sys.stderr, flush=True)
     for q in queries:
-        cells = {}
-        for graph in ("shipped", f"x{args.scale}"):
-            for mode in ("citykg", "bare"):
-                cells[f"{graph} {mode}"] = run_child(
-                    args.work / graph, mode, q.name, root, args.kill_after, max_memory
-                )
+        cells = {key: r[q.name] for key, r in runs.items()}
         flags = []
         b = q.budget
         own, big = cells["shipped citykg"], cells[f"x{args.scale} citykg"]
@@ -264,9 +335,18 @@ def main() -> None:
         else:
             if "error" in own or float(own["seconds"]) > b.seconds or int(own["memory"]) > b.memory:  # type: ignore[arg-type]
                 flags.append("OVER")
-            if "error" in big or float(big["seconds"]) > 10 * b.seconds or int(big["memory"]) > 10 * b.memory:  # type: ignore[arg-type]
+            if (
+                "error" in big
+                or float(big["seconds"]) > 10 * b.seconds
+                or int(big["memory"]) > 10 * b.memory
+            ):  # type: ignore[arg-type]
                 flags.append("OVER10")
-        row = [q.name, str(b) if b else "-", *(cell(c) for c in cells.values()), " ".join(flags) or "ok"]
+        row = [
+            q.name,
+            str(b) if b else "-",
+            *(cell(c) for c in cells.values()),
+            " ".join(flags) or "ok",
+        ]
         print("| " + " | ".join(row) + " |", flush=True)
         out.append({"query": q.name, "budget": str(b), "cells": cells, "flags": flags})
     load = os.getloadavg()
