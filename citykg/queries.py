@@ -57,7 +57,7 @@ PARAM_TYPES: dict[str, str] = {
 
 
 _TIME_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0}
-_MEMORY_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9}
+_MEMORY_UNITS: dict[str, float] = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
 _AMOUNT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
 
 

@@ -80,7 +80,7 @@ def test_malformed_budget_is_refused_naming_the_file(tmp_path: Path, raw: object
     f = tmp_path / "q.rq"
     budget = yaml.safe_dump(raw, default_flow_style=True).strip()
     f.write_text(f"#+ summary: x\n#+ budget: {budget}\nSELECT * {{ ?s ?p ?o }} ORDER BY ?s\n")
-    with pytest.raises(UnknownQueryError, match="q.rq: #\\+ budget"):
+    with pytest.raises(UnknownQueryError, match=r"q.rq: #\+ budget"):
         load_query(f, "q")
 
 
