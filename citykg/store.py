@@ -166,7 +166,6 @@ class OxigraphStore:
         max_rows: int | None = None,
     ) -> QueryResult:
         """Run a query; read at most ``max_rows`` rows (or triples) from the engine."""
-        form = query_form(text)
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
             kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
@@ -196,7 +195,7 @@ class OxigraphStore:
                     for t in islice(res, max_rows)
                 ]  # type: ignore[misc]
             )
-        raise QueryError(f"unexpected result for a {form} query")
+        raise QueryError(f"unexpected query result {type(res).__name__}")
 
     def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
         g = _graph_node(graph)
