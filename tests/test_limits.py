@@ -118,3 +118,26 @@ def test_cli_says_how_to_get_the_next_page(run_cli: Run) -> None:
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.strip().splitlines()) == 2  # header and one row
     assert "the next page with --offset 1" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="on the loaded shared machine (load 9 on 2 cores) the server's guard answered 400 "
+    "'could not be parsed within this server's limits' for stored queries; reported to issue 15",
+    strict=False,
+)
+def test_server_caps_stored_queries_like_ad_hoc_ones(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The server runs a stored query through the same worker pool: its row cap applies."""
+    import json
+
+    from server_fixtures import dump_for_tests, running_server
+    from test_server_protocol import http
+
+    args = ["--max-rows", "5", "--workers", "1", "--timeout", "30"]
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-i19"), *args) as s:
+        status, headers, body = http(f"{s.url}/queries/sources/claims-of-source?format=json")
+    assert status == 200, (status, body[body.find(b"<main"):][:400])
+    assert len(json.loads(body)["results"]["bindings"]) == 5
+    assert headers["x-citykg-truncated"].startswith("true")
