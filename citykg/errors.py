@@ -21,6 +21,10 @@ class ConfigError(CitykgError):
     exit_code = 2
 
 
+class MissingExtraError(ConfigError):
+    """An optional part of citykg is not installed; says which extra installs it (exit code 2)."""
+
+
 class SourceNotFoundError(CitykgError):
     """A file or folder named by the user does not exist."""
 

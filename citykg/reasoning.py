@@ -33,6 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import ReasonerError
+from .extras import require
 from .namespaces import OWL, RDF, RDFS, graph_iri
 from .results import SelectResult
 from .store import OxigraphStore
@@ -585,6 +586,7 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     turned into plain strings on the reasoner's copy, never in the sources.
     Raises :class:`ReasonerError` when Java is missing or the reasoner crashes.
     """
+    require("owlready2", "dl", "the OWL 2 DL check (citykg reason --dl)")
     if not java_available():
         raise ReasonerError(
             "the OWL 2 DL check needs Java (HermiT runs on the JVM); "
@@ -593,14 +595,13 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     import rdflib
 
     from .store import parse_file
+    from .terms import triple_to_rdflib
 
     g = rdflib.Graph()
     mapped = 0
-    from .store import to_rdflib
-
     for f in files:
         for t in parse_file(f):
-            s, p, o = to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)  # type: ignore[arg-type]
+            s, p, o = triple_to_rdflib(t)
             if (
                 isinstance(o, rdflib.Literal)
                 and o.datatype is not None

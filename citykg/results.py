@@ -147,8 +147,11 @@ class SelectResult:
 
         Integers become nullable ``Int64``, decimals and doubles ``float64``,
         booleans ``boolean``, ``xsd:date`` and ``xsd:dateTime`` datetimes, and the
-        rest strings (IRIs as their text).
+        rest strings (IRIs as their text). Needs the ``notebook`` extra (pandas).
         """
+        from .extras import require
+
+        require("pandas", "notebook", "to_dataframe()")
         import pandas as pd
 
         data: dict[str, Any] = {}

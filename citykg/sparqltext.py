@@ -9,6 +9,7 @@ never decides what a query does. The query form and the safety checks
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -166,3 +167,38 @@ def inject_values(text: str, names: list[str], terms: list[str]) -> str:
     pos = where_brace(text) + 1
     block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(terms) + ") }"
     return text[:pos] + block + text[pos:]
+
+
+def declared_prefixes(text: str) -> set[str]:
+    """The prefix names a query declares itself (``PREFIX ex: <...>``), without the colon.
+
+    >>> sorted(declared_prefixes("PREFIX ex: <http://x/> prefix : <http://y/> SELECT * {}"))
+    ['', 'ex']
+    """
+    toks = tokenize(text)
+    return {
+        nxt.text[:-1]
+        for t, nxt in itertools.pairwise(toks)
+        if t.kind == "name" and t.text.upper() == "PREFIX" and nxt.kind == "pname"
+    }
+
+
+def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
+    """The query with ``PREFIX`` declarations for the prefixes it uses but does not declare.
+
+    The declarations go on the query's first line, before its text, so the line
+    numbers in an error message stay the query's own. A prefix the query
+    declares itself keeps the query's meaning.
+
+    >>> with_prefixes("SELECT ?n { ?n a ex:C }", {"ex": "http://x/", "no": "http://n/"})
+    'PREFIX ex: <http://x/> SELECT ?n { ?n a ex:C }'
+    >>> with_prefixes("PREFIX ex: <http://y/> SELECT ?n { ?n a ex:C }", {"ex": "http://x/"})
+    'PREFIX ex: <http://y/> SELECT ?n { ?n a ex:C }'
+    """
+    toks = tokenize(text)
+    declared = declared_prefixes(text)
+    used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
+    missing = [p for p in prefixes if p in used and p not in declared]
+    if not missing:
+        return text
+    return "".join(f"PREFIX {p}: <{prefixes[p]}> " for p in missing) + text

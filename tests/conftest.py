@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +49,11 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
                               text=True, cwd=cwd or ROOT, env=e, timeout=timeout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def standin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Wikidata stand-in served by a real Oxigraph server on a loopback port."""
+    with oxigraph_server(tmp_path_factory.mktemp("standin") / "db", [FIXTURES / "wikidata" / "standin.nt.gz"],
+                         read_only=True) as url:
+        yield f"{url}/query"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_wikidata_client import FaultProxy, standin_url  # noqa: F401  (fixture)
+from helpers import FaultProxy
 
 from citykg.linking import Entity, decide, find_candidates
 from citykg.wikidata import WikidataClient
@@ -49,7 +49,7 @@ def verdict(url: str, tmp: Path, e: Entity) -> tuple[str | None, list[str], str]
     # no class aligned (a person): never linked automatically
     (Entity("x:weimar-person", "person", ["Weimar"], None, None, ()), None, "Q3955"),
 ])
-def test_decisions_on_real_names(standin_url: str, tmp_path: Path, entity: Entity,  # noqa: F811
+def test_decisions_on_real_names(standin_url: str, tmp_path: Path, entity: Entity,
                                  expected: str | None, among: str) -> None:
     got, candidates, reason = verdict(standin_url, tmp_path, entity)
     assert got == expected, reason
@@ -69,7 +69,7 @@ city:test-paris a ckg:City ; rdfs:label "Paris"@en ; ckg:country country:q142 .
 """
 
 
-def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,  # noqa: F811
+def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,
                                     run_cli: Callable[..., object]) -> None:
     data = tmp_path / "data"
     (data / "links").mkdir(parents=True)

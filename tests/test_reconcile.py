@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_wikidata_client import FaultProxy, standin_url  # noqa: F401  (fixture)
+from helpers import FaultProxy
 
 from citykg.countries import default_index
 from citykg.reconcile import (
@@ -78,7 +78,7 @@ def test_kinds_of_match(name: str, label: str, kind: str) -> None:
     assert got is not None and got[0].startswith(kind)
 
 
-def test_real_names_link_case_accent_and_spelling_insensitively(standin_url: str,  # noqa: F811
+def test_real_names_link_case_accent_and_spelling_insensitively(standin_url: str,
                                                                 tmp_path: Path) -> None:
     rows = [RowQuery("krakow", "poland"), RowQuery("GDANSK", "PL"), RowQuery("Malmoe", "Sweden", 55.61, 13.0),
             RowQuery("Barcelonna", "Spain", 41.39, 2.17), RowQuery("Torino", "it"),
@@ -93,14 +93,14 @@ def test_real_names_link_case_accent_and_spelling_insensitively(standin_url: str
     assert "transliteration match" in got[2].reason
 
 
-def test_a_spelling_variant_without_coordinates_goes_to_review(standin_url: str,  # noqa: F811
+def test_a_spelling_variant_without_coordinates_goes_to_review(standin_url: str,
                                                                tmp_path: Path) -> None:
     (r,) = run(standin_url, tmp_path, [RowQuery("Barcelonna", "Spain")])
     assert r.decision == "review" and r.qid == ne_qid("Barcelona", "Spain")
     assert "spelling variant" in r.reason
 
 
-def test_saint_denis_france_is_never_linked_to_reunion(standin_url: str,  # noqa: F811
+def test_saint_denis_france_is_never_linked_to_reunion(standin_url: str,
                                                        tmp_path: Path) -> None:
     # Q47045 is Saint-Denis in Réunion (P17 France, a settlement in the stand-in);
     # Q160506, the Saint-Denis near Paris, is there untyped and without country
@@ -112,7 +112,7 @@ def test_saint_denis_france_is_never_linked_to_reunion(standin_url: str,  # noqa
     assert "Q47045" not in {c.id for c in near_paris.candidates if not c.ruled_out}
 
 
-def test_coordinates_decide_between_same_name_items(standin_url: str,  # noqa: F811
+def test_coordinates_decide_between_same_name_items(standin_url: str,
                                                     tmp_path: Path) -> None:
     # Amsterdam: the settlement Q727 against the untyped municipality Q9899 (stand-in README)
     with_point, without = run(standin_url, tmp_path, [
@@ -127,7 +127,7 @@ def test_coordinates_decide_between_same_name_items(standin_url: str,  # noqa: F
     assert seychelles.ruled_out
 
 
-def test_type_makes_settlement_or_municipality_explicit(standin_url: str,  # noqa: F811
+def test_type_makes_settlement_or_municipality_explicit(standin_url: str,
                                                         tmp_path: Path) -> None:
     # Stockholm the city, Q1754, is a settlement in the stand-in; the municipality
     # Q506250 is absent from it, so asking for a municipality finds nothing to link
@@ -156,7 +156,7 @@ def test_a_settlement_and_a_municipality_of_one_name_are_both_shown() -> None:
     assert (muni.decision, muni.qid) == ("linked", "Q506250")
 
 
-def test_every_row_is_kept_in_order_and_a_rerun_sends_nothing(standin_url: str,  # noqa: F811
+def test_every_row_is_kept_in_order_and_a_rerun_sends_nothing(standin_url: str,
                                                               tmp_path: Path) -> None:
     table = tmp_path / "members.csv"
     lines = ["Stadt;Land;Notiz", "Málaga;Spanien;x", ";Germany;empty name", "Warszawa;PL;",
@@ -212,7 +212,7 @@ def test_missing_columns_and_clashing_columns_are_clear_errors(tmp_path: Path) -
         reconcile_table(df, name="city", client=WikidataClient("http://127.0.0.1:9/x"))
 
 
-def test_the_readme_example_reconciles_a_plain_two_column_csv(standin_url: str,  # noqa: F811
+def test_the_readme_example_reconciles_a_plain_two_column_csv(standin_url: str,
                                                                tmp_path: Path, run_cli: Any,
                                                                monkeypatch: Any) -> None:
     import re
@@ -254,7 +254,7 @@ def test_the_readme_example_reconciles_a_plain_two_column_csv(standin_url: str, 
     assert list((tmp_path / "user-cache" / "citykg" / "wikidata").rglob("*.json"))
 
 
-def test_cache_entries_carry_their_date_and_expire(standin_url: str,  # noqa: F811
+def test_cache_entries_carry_their_date_and_expire(standin_url: str,
                                                    tmp_path: Path) -> None:
     import json
 
@@ -295,7 +295,7 @@ def test_the_command_line_says_what_is_wrong(tmp_path: Path, run_cli: Any) -> No
     assert table.read_text(encoding="utf-8") == "city,country\nBerlin,DE\n"
 
 
-def test_countries_reconcile_locally_without_a_request(standin_url: str,  # noqa: F811
+def test_countries_reconcile_locally_without_a_request(standin_url: str,
                                                        tmp_path: Path) -> None:
     proxy = FaultProxy(standin_url)
     try:

@@ -23,7 +23,6 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from server_fixtures import Server, running_server
-from test_wikidata_client import standin_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "fixtures" / "reconciliation" / "spec-0.2"
@@ -99,7 +98,7 @@ def graph_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(graph_dump: Path, standin_url: str,  # noqa: F811
+def server(graph_dump: Path, standin_url: str,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     import os
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from server_fixtures import ROOT, free_port
-from test_server_protocol import http
+from server_fixtures import http_request as http
 
 from citykg.errors import ParseError
 from citykg.loader import LoadPlan, load

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
+from server_fixtures import http_request as http
 from sparql_fuzz import cases
-from test_server_protocol import http
 
 pytestmark = pytest.mark.server
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
-from test_server_protocol import http
+from server_fixtures import http_request as http
 
 pytestmark = pytest.mark.server
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..extras import require
+from ..files import write_atomic
 
 
 def cmd_reconcile(args: argparse.Namespace, ui: Any) -> int:
-    from ..api import write_atomic
+    require("pandas", "notebook", "citykg reconcile (its tables are pandas DataFrames)")
     from ..reconcile import default_cache_dir, reconcile_table, render_review, summary
     from ..wikidata import DEFAULT_USER_AGENT, WikidataClient
 

@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..extras import require_extra
+from .common import settings_of
+
 
 def _positive(kind: type) -> Any:
     def parse(text: str) -> Any:
@@ -151,8 +154,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
     """Build or load the graph, then serve it until interrupted."""
+    require_extra("server", "citykg serve")
     from ..api import KnowledgeGraph
-    from ..config import load_settings
     from ..errors import SourceNotFoundError
     from ..server.app import ServerConfig, serve
     from ..server.workers import Limits
@@ -162,13 +165,7 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = load_settings(
-        args.config,
-        extra_data=args.data or [],
-        extra_queries=args.queries or [],
-        store_path=args.store,
-        reasoning=False if args.no_reasoning else None,
-    )
+    settings = settings_of(args)
     kg = KnowledgeGraph(settings)
     t0 = time.perf_counter()
     source: Any

@@ -31,7 +31,10 @@ from ..errors import (
     QueryParameterError,
     UnknownQueryError,
 )
-from ..namespaces import CKG, GRAPH_NAMES, RDF, VOID, graph_iri
+from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, VOID, graph_iri
+from ..sparqltext import with_prefixes
+from ..store import OxigraphStore
+from ..store import class_counts as store_class_counts
 from . import pages
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
@@ -205,32 +208,13 @@ def prepare(
 
 
 def class_counts(store: ox.Store) -> dict[str, int]:
-    """Instances per ``ckg:`` class outside the ontology graph, largest first."""
-    res = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
-        f"FILTER(STRSTARTS(STR(?c), '{CKG}')) FILTER(?g != <{graph_iri('ontology')}>) }} "
-        "GROUP BY ?c ORDER BY DESC(?n) ?c"
-    )
-    assert isinstance(res, ox.QuerySolutions)
-    out: dict[str, int] = {}
-    for sol in res:
-        c, n = sol["c"], sol["n"]
-        if isinstance(c, ox.NamedNode) and isinstance(n, ox.Literal):
-            out[c.value[len(str(CKG)) :]] = int(n.value)
-    return out
+    """Instances per ``ckg:`` class outside the ontology graph, largest first (as ``citykg info``)."""
+    return store_class_counts(OxigraphStore(store=store))
 
 
 def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per named graph, by short name."""
-    sizes = dict.fromkeys(GRAPH_NAMES, 0)
-    res = store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(res, ox.QuerySolutions)
-    prefix = str(graph_iri(""))
-    for sol in res:
-        g, n = sol["g"], sol["n"]
-        if isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal):
-            sizes[g.value.removeprefix(prefix)] = int(n.value)
-    return sizes
+    """Triples per named graph, by short name (as ``citykg info``)."""
+    return OxigraphStore(store=store).graph_sizes()
 
 
 # --- helpers ---------------------------------------------------------------
@@ -486,6 +470,8 @@ def create_app(site: Site) -> Starlette:
             return service_description(request)
         if not text.strip():
             raise HTTPProblem(400, "the query is empty")
+        if len(text) <= config.limits.max_query_chars:  # the guard refuses longer texts itself
+            text = with_prefixes(text, PREFIXES)  # the project's prefixes, as in kg.sparql
         deadline = site.pool.deadline()
         verdict = await site.pool.inspect(text, deadline)
         media = _choose_type(verdict.form, _one(params, "format"), request.headers.get("accept"))
