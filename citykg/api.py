@@ -32,14 +32,23 @@ from .errors import (
     ForbiddenQueryError,
     NetworkRequiredError,
     QueryError,
+    QueryLimitError,
 )
 from .files import write_atomic
+from .limits import (
+    DEFAULT_LIMIT,
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    Limits,
+    page_message,
+    run_limited,
+)
 from .loader import LoadPlan, SourceIndex
 from .loader import load as load_files
 from .namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from .queries import QueryLibrary, StoredQuery
 from .reasoning import RLReport, materialise
-from .results import QueryResult, SelectResult
+from .results import GraphResult, QueryResult, SelectResult
 from .sparqltext import check_safe, with_prefixes
 from .store import OxigraphStore, RemoteStore, Store, class_counts
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
@@ -149,12 +158,35 @@ class KnowledgeGraph:
         allow_network: bool = False,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        limits: Limits | None = None,
+        checked: str | None = None,
     ) -> QueryResult:
         allowed = NETWORK_SERVICES if allow_network else frozenset()
-        check_safe(text, allowed)
-        return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+        check_safe(checked if checked is not None else text, allowed)
+        if limits is None:
+            return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+        store = self.store
+        rows = limits.rows_needed
 
-    def sparql(self, text: str, *, allow_network: bool = False) -> QueryResult:
+        def work() -> QueryResult:
+            if isinstance(store, OxigraphStore):
+                return store.query(
+                    text, default_graphs=default_graphs, named_graphs=named_graphs, max_rows=rows
+                )
+            return store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
+
+        return _page(run_limited(work, limits), limits)
+
+    def sparql(
+        self,
+        text: str,
+        *,
+        allow_network: bool = False,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        memory: int | None = DEFAULT_MEMORY,
+    ) -> QueryResult:
         """Run an ad hoc SPARQL query (read-only; ``SERVICE`` refused unless allowed).
 
         The project's prefixes (``ckg:``, ``org:``, ``skos:``, ``wd:``... see
@@ -162,18 +194,33 @@ class KnowledgeGraph:
         query declares itself keeps the query's meaning. The default graph is the
         union of all named graphs.
         """
-        return self._run(with_prefixes(text, PREFIXES), allow_network=allow_network)
+        limits = Limits(limit, offset, timeout, memory)  # bounded: see citykg.limits
+        return self._run(with_prefixes(text, PREFIXES), allow_network=allow_network, limits=limits)
 
     def stored_query(self, name: str) -> StoredQuery:
         """A stored query by name."""
         return self.library.get(name)
 
-    def query(self, name: str, *, allow_network: bool = False, **params: object) -> QueryResult:
+    def query(
+        self,
+        name: str,
+        *,
+        allow_network: bool = False,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        memory: int | None = DEFAULT_MEMORY,
+        **params: object,
+    ) -> QueryResult:
         """Run a stored query with its parameters bound as RDF terms.
 
         Missing parameters take the header's defaults; a query tagged ``network``
-        is refused unless ``allow_network`` is true.
+        is refused unless ``allow_network`` is true. Bounded (see :mod:`citykg.limits`):
+        ``limit`` rows from ``offset`` (the next page is ``offset + limit``; the
+        result's ``truncated`` says when more follow), ``timeout`` seconds,
+        ``memory`` bytes; ``None`` lifts a bound.
         """
+        limits = Limits(limit, offset, timeout, memory)
         q = self.library.get(name)
         if q.needs_network and not allow_network:
             raise NetworkRequiredError(
@@ -184,9 +231,8 @@ class KnowledgeGraph:
         try:
             # the stored text is checked once (and remembered); parameters are bound
             # as checked RDF terms, so the bound query is as safe as the stored one
-            check_safe(q.text, NETWORK_SERVICES if allow_network else frozenset())
-            return self.store.query(text)
-        except ForbiddenQueryError:
+            return self._run(text, allow_network=allow_network, limits=limits, checked=q.text)
+        except (ForbiddenQueryError, QueryLimitError):
             raise
         except QueryError as e:
             raise QueryError(f"query '{q.name}' ({q.path}): {e}") from None
@@ -720,3 +766,21 @@ __all__ = [
     "reconcile_table",
     "wikidata_client",
 ]
+
+
+def _page(result: QueryResult, limits: Limits) -> QueryResult:
+    """The page ``limits`` asks for, with a note when more rows follow."""
+    if limits.limit is None and not limits.offset:
+        return result
+    end = None if limits.limit is None else limits.offset + limits.limit
+    if isinstance(result, SelectResult):
+        more = end is not None and len(result.rows) > end
+        result.rows = result.rows[limits.offset : end]
+        if more:
+            result.truncated = page_message(len(result.rows), limits)
+    elif isinstance(result, GraphResult):
+        more = end is not None and len(result.triples) > end
+        result.triples = result.triples[limits.offset : end]
+        if more:
+            result.truncated = page_message(len(result.triples), limits)
+    return result

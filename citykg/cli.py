@@ -23,6 +23,7 @@ code  meaning
 14    the ontology lint found problems
 15    linking to Wikidata failed
 16    publishing failed
+17    a query passed its time or memory limit (--timeout, --max-memory, --no-limit)
 130   interrupted
 ====  ==========================================================
 """

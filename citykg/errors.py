@@ -83,6 +83,12 @@ class QueryError(CitykgError):
     exit_code = 8
 
 
+class QueryLimitError(QueryError):
+    """A query passed its time or memory limit and was stopped; says how to lift the limit."""
+
+    exit_code = 17
+
+
 class ForbiddenQueryError(QueryError):
     """A query asks for something citykg refuses (SERVICE, LOAD, an update...)."""
 
@@ -151,6 +157,7 @@ EXIT_CODES: dict[str, int] = {
         UnknownQueryError,
         QueryParameterError,
         QueryError,
+        QueryLimitError,
         ForbiddenQueryError,
         NetworkRequiredError,
         EndpointError,

@@ -9,6 +9,11 @@ that is unique (``members-of-network``). Its header is YAML after ``#+``::
     #+ tags: [networks, membership]
     #+ defaults:
     #+   - network: https://w3id.org/citykg/id/network/c40
+    #+ budget: {time: 2s, memory: 200MB}
+
+The ``budget`` is what the query may cost on the shipped graph with its default
+parameters (wall time, and peak memory of the process above what it held
+before); ``bench/bench_queries.py`` measures every query against it.
 
 Parameters follow grlc's convention: a variable ``?_name_type`` (``?_network_iri``,
 ``?_year_integer``, ``?_country_string``, ``?_label_en`` for an English
@@ -59,6 +64,48 @@ PARAM_TYPES: dict[str, str] = {
 }
 
 
+_TIME_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0}
+_MEMORY_UNITS: dict[str, float] = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
+_AMOUNT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a stored query may cost on the shipped graph: wall time and peak memory.
+
+    >>> Budget.parse({"time": "1.5s", "memory": "200MB"})
+    Budget(seconds=1.5, memory=200000000)
+    >>> str(Budget(0.25, 50_000_000))
+    'time 250ms, memory 50MB'
+    """
+
+    seconds: float
+    memory: int
+
+    @classmethod
+    def parse(cls, raw: object, where: str = "budget") -> Budget:
+        """A budget from its header form ``{time: 2s, memory: 200MB}``; ValueError if malformed."""
+        if not isinstance(raw, dict) or set(raw) != {"time", "memory"}:
+            raise ValueError(f"{where} must be a mapping {{time: 2s, memory: 200MB}}, got {raw!r}")
+        return cls(
+            _amount(raw["time"], _TIME_UNITS, f"{where} time"),
+            int(_amount(raw["memory"], _MEMORY_UNITS, f"{where} memory")),
+        )
+
+    def __str__(self) -> str:
+        t = f"{self.seconds * 1000:g}ms" if self.seconds < 1 else f"{self.seconds:g}s"
+        return f"time {t}, memory {self.memory / 10**6:g}MB"
+
+
+def _amount(value: object, units: dict[str, float], where: str) -> float:
+    m = _AMOUNT_RE.match(str(value))
+    if not m or m.group(2) not in units or float(m.group(1)) <= 0:
+        raise ValueError(
+            f"{where} must be a positive number with a unit ({', '.join(units)}), got {value!r}"
+        )
+    return float(m.group(1)) * units[m.group(2)]
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of a stored query."""
@@ -88,6 +135,7 @@ class StoredQuery:
     endpoint: str | None = None
     parameters: list[Parameter] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    budget: Budget | None = None
 
     @property
     def needs_network(self) -> bool:
@@ -243,6 +291,12 @@ def load_query(path: Path, name: str) -> StoredQuery:
                 default=defaults.get(pname),
             )
         )
+    budget = None
+    if "budget" in meta:
+        try:
+            budget = Budget.parse(meta["budget"], f"{path}: #+ budget")
+        except ValueError as e:
+            raise UnknownQueryError(str(e)) from None
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [tags]
@@ -256,6 +310,7 @@ def load_query(path: Path, name: str) -> StoredQuery:
         endpoint=meta.get("endpoint"),
         parameters=params,
         meta=meta,
+        budget=budget,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .queries import QueryLibrary, library_markdown
 from .resources import resource_root
@@ -25,7 +25,7 @@ class Queryable(Protocol):
     @property
     def library(self) -> QueryLibrary: ...
 
-    def query(self, name: str, *, allow_network: bool = False, **params: object) -> QueryResult: ...
+    def query(self, name: str, *, allow_network: bool = False, **params: Any) -> QueryResult: ...
 
 
 def questions_file() -> Path:

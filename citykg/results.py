@@ -129,6 +129,8 @@ class SelectResult:
 
     variables: list[str]
     rows: list[Row] = field(default_factory=list)
+    #: Set when a result cap cut the rows: one line saying how to get the rest.
+    truncated: str | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -315,6 +317,8 @@ class GraphResult:
     """The triples of a CONSTRUCT or DESCRIBE query."""
 
     triples: list[tuple[Term, URIRef, Term]]
+    #: Set when a result cap cut the triples: one line saying how to get the rest.
+    truncated: str | None = None
 
     def __len__(self) -> int:
         return len(self.triples)

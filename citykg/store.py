@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -153,7 +154,9 @@ class OxigraphStore:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        max_rows: int | None = None,
     ) -> QueryResult:
+        """Run a query; read at most ``max_rows`` rows (or triples) from the engine."""
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
             kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
@@ -183,14 +186,14 @@ class OxigraphStore:
             names = [v.value for v in res.variables]
             rows = [
                 tuple(None if v is None else conv(v) for v in sol)  # type: ignore[arg-type]
-                for sol in res
+                for sol in islice(res, max_rows)
             ]
             return SelectResult(names, rows)
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
                 [
                     (conv(t.subject), conv(t.predicate), conv(t.object))  # type: ignore[misc]
-                    for t in res
+                    for t in islice(res, max_rows)
                 ]
             )
         raise QueryError(f"unexpected query result {type(res).__name__}")

@@ -33,9 +33,40 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
         return 0
     kg = open_graph(args, ui)
     kg.library = library  # already read: the query file is not parsed twice
-    result = kg.query(args.name, allow_network=args.online, **params)
+    bounds: dict[str, Any] = {**_limits(args), **params}
+    result = kg.query(args.name, allow_network=args.online, **bounds)
     emit(render(result, args.format), args.output)
+    _say_truncated(result, ui)
     return 0
+
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    """The bounds of a query run from --limit/--offset/--timeout/--max-memory/--no-limit."""
+    if args.no_limit:
+        return {"limit": None, "offset": args.offset, "timeout": None, "memory": None}
+    return {
+        "limit": args.limit,
+        "offset": args.offset,
+        "timeout": args.timeout,
+        "memory": int(args.max_memory * 10**6),
+    }
+
+
+def _say_truncated(result: Any, ui: UI) -> None:
+    note = getattr(result, "truncated", None)
+    if note:
+        ui.say(f"citykg: {note}")
+
+
+def _limit_options(s: argparse.ArgumentParser) -> None:
+    from ..limits import DEFAULT_LIMIT, DEFAULT_MEMORY, DEFAULT_TIMEOUT
+
+    g = s.add_argument_group("limits (on by default)")
+    g.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help="rows per page")
+    g.add_argument("--offset", type=int, default=0, metavar="N", help="skip N rows: the next page")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    g.add_argument("--max-memory", type=float, default=DEFAULT_MEMORY / 10**6, metavar="MB")
+    g.add_argument("--no-limit", action="store_true", help="lift the row, time and memory limits")
 
 
 def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
@@ -47,8 +78,9 @@ def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
         text = p.read_text(encoding="utf-8")
     elif text == "-":
         text = sys.stdin.read()
-    result = open_graph(args, ui).sparql(text, allow_network=args.online)
+    result = open_graph(args, ui).sparql(text, allow_network=args.online, **_limits(args))
     emit(render(result, args.format), args.output)
+    _say_truncated(result, ui)
     return 0
 
 
@@ -63,6 +95,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--endpoint", metavar="URL", help="run on a remote SPARQL 1.1 endpoint")
     s.add_argument("--online", action="store_true", help="allow queries tagged 'network'")
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    _limit_options(s)
     s.set_defaults(func=cmd_query)
 
     s = sub.add_parser(
@@ -75,4 +108,5 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--endpoint", metavar="URL", help="run on a remote SPARQL 1.1 endpoint")
     s.add_argument("--online", action="store_true", help="allow SERVICE calls to Wikidata")
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    _limit_options(s)
     s.set_defaults(func=cmd_sparql)

@@ -53,7 +53,7 @@ def test_query_matches_golden(name: str, graph: str, request: pytest.FixtureRequ
             kg.query(name)
         suffix, text = ".txt", str(err.value) + "\n"
     else:
-        suffix, text = golden_text(kg.query(name))
+        suffix, text = golden_text(kg.query(name, limit=None))
     base = _golden_base(name, graph)
     path = base.with_name(base.name + suffix)
     if regen_golden:
