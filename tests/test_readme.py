@@ -94,7 +94,9 @@ def test_every_command_is_an_api_call_in_the_python_section() -> None:
         assert f"# citykg {command}" in python, f"no API call shown for `citykg {command}`"
 
 
-@pytest.fixture(scope="module")
+# session-scoped: pytest-xdist may set a module fixture up again on a worker when tests of
+# other modules run in between, which would part an example from the one it needs
+@pytest.fixture(scope="session")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working folder with the example files the README names."""
     work = tmp_path_factory.mktemp("readme")
@@ -102,7 +104,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The SPARQL server the README pushes to and queries (``localhost:7878``)."""
     with oxigraph_server(tmp_path_factory.mktemp("oxigraph") / "db") as url:
@@ -173,6 +175,8 @@ def _example_params() -> list[object]:
 def test_a_command_line_example_runs(line: str, workdir: Path, standin_url: str,
                                      local_server: str) -> None:
     args = shlex.split(localise(line, standin_url, local_server))[1:]
+    if args[0] == "reconcile" and "--endpoint" not in args:
+        args += ["--endpoint", standin_url]  # Wikidata is the stand-in here, as for link
     if args[0] == "serve":
         serve_once(args, workdir)
         return

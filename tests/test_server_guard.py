@@ -184,7 +184,7 @@ def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
     # Sorting a cross product materialises it: hundreds of MB within seconds.
     hungry = "SELECT ?o ?c WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c LIMIT 1"
     with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-memory"),
-                        "--timeout", "40", "--worker-memory", "600") as s:
+                        "--timeout", "40", "--worker-memory", "900") as s:
         if not Path(f"/proc/{s.process.pid}/status").exists():
             pytest.skip("needs Linux /proc")
         before = _rss_kb(s.process.pid)
