@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .countries import Country, CountryIndex, default_index, fold
 from .errors import LinkError, SourceNotFoundError
+from .linking import haversine_km
 from .wikidata import Binding, CachedAnswer, WikidataClient, sparql_string, value
 
 if TYPE_CHECKING:
@@ -160,20 +161,6 @@ def variants(name: str) -> list[str]:
 
 
 # --- geometry ---------------------------------------------------------------------
-
-
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in km between two ``(lon, lat)`` points.
-
-    >>> round(haversine_km((2.35, 48.86), (13.40, 52.52)))
-    877
-    """
-    lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def parse_point(text: str) -> tuple[float, float] | None:
