@@ -60,6 +60,7 @@ import os
 import re
 import resource
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -290,6 +291,7 @@ class Worker:
     def __init__(self, store: Path, mode: str, root: Path | None, max_memory: int) -> None:
         self.store, self.mode, self.root, self.max_memory = store, mode, root, max_memory
         self.proc: subprocess.Popen[str] | None = None
+        self.buffer = b""
         self.errors: IO[str] | None = None
 
     def _start(self) -> subprocess.Popen[str]:
@@ -310,7 +312,7 @@ class Worker:
             text=True,
             preexec_fn=limit,
         )
-        self.proc = proc
+        self.proc, self.buffer = proc, b""
         if self._read(120.0) is None or proc.poll() is not None:
             raise SystemExit(
                 f"the {self.mode} child on {self.store} did not start: {self._last_error()}"
@@ -318,13 +320,25 @@ class Worker:
         return proc
 
     def _read(self, timeout: float) -> dict[str, Any] | None:
-        """The next JSON line of the child, or None if it stays silent ``timeout`` seconds."""
+        """The next JSON line of the child, or None if it stays silent ``timeout`` seconds.
+
+        Reads the pipe's descriptor into a buffer of our own: a buffered
+        ``readline`` may take two lines at once, and ``select`` would then wait
+        for a second line that has already arrived.
+        """
         assert self.proc is not None and self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            return None
-        line = self.proc.stdout.readline()
-        return json.loads(line) if line else {"eof": True}
+        fd = self.proc.stdout.fileno()
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return {"eof": True}
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)  # type: ignore[no-any-return]
 
     def _last_error(self) -> str:
         if self.errors is None:
@@ -529,6 +543,7 @@ def main() -> None:
     )
     print("\n".join(table([], scales, data, results)), flush=True)
     max_memory = int(args.max_memory * 1e9)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # children are stopped on the way out
     for s in scales:
         workers = {e: Worker(work / f"x{s}", e, root, max_memory) for e in ENGINES}
         try:
