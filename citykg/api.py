@@ -552,6 +552,40 @@ def open_kg(
     return kg
 
 
+#: The dump formats :func:`load_dump` reads (quads keep their named graphs).
+DUMP_FORMATS: dict[str, ox.RdfFormat] = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+
+
+def load_dump(path: str | Path, settings: Settings | None = None) -> KnowledgeGraph:
+    """A :class:`KnowledgeGraph` over an N-Quads or TriG dump, read into memory as it is.
+
+    The dump of ``citykg export`` or of a release (``citykg.nq``, ``citykg.trig``)
+    holds every named graph, inferences included: nothing is built or reasoned.
+    ``settings`` give the stored queries (and the rest of the configuration).
+    Raises :class:`~citykg.errors.SourceNotFoundError` or, naming the file and
+    line, :class:`~citykg.errors.ParseError`.
+    """
+    from .errors import ParseError, SourceNotFoundError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such dump")
+    fmt = DUMP_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(path, f"a dump is N-Quads (.nq) or TriG (.trig), not {path.suffix!r}")
+    store = OxigraphStore()
+    try:
+        store.ox.bulk_load(path=str(path), format=fmt)
+    except SyntaxError as e:
+        msg = e.msg or str(e)
+        if msg.startswith("Parser error at line") and ": " in msg:
+            msg = msg.split(": ", 1)[1]
+        raise ParseError(path, msg, e.lineno, e.offset) from None
+    except (OSError, ValueError) as e:
+        raise ParseError(path, str(e)) from None
+    return KnowledgeGraph(settings, store=store)
+
+
 def wikidata_client(
     endpoint: str | None = None,
     *,
@@ -762,6 +796,8 @@ __all__ = [
     "ingest_table",
     "lint_ontology",
     "load",
+    "load_dump",
+    "open_kg",
     "push_release",
     "reconcile_table",
     "wikidata_client",

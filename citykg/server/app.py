@@ -1,8 +1,9 @@
 """The citykg web application: SPARQL 1.1 Protocol (query), Linked Data pages, VoID, dumps.
 
-:func:`prepare` publishes a built graph as a read-only snapshot and starts the
-query workers; :func:`create_app` makes the Starlette application around it;
-:func:`serve` runs it with uvicorn until interrupted. The graph is never
+:func:`prepare` publishes a graph's store as a read-only snapshot and starts
+the query workers; :func:`create_app` makes the Starlette application around
+it. Both are called by :func:`citykg.server.asgi.create_app`, the one factory
+that makes the server from a :class:`~citykg.api.KnowledgeGraph`. The graph is never
 written to: the snapshot is opened read-only, and updates are refused before
 any engine sees them.
 """
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from ..config import Settings
     from ..guard import Verdict
     from ..queries import StoredQuery
 
@@ -158,6 +160,8 @@ class Site:
     class_counts: dict[str, int]
     graph_sizes: dict[str, int]
     owns_folder: bool = True
+    #: The settings of the graph served (its VoID is described as ``citykg publish`` would).
+    settings: Settings | None = None
     dumps: dict[str, ox.RdfFormat] = field(default_factory=lambda: dict(DUMPS))
     _dump_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -180,31 +184,40 @@ class Site:
 
 
 def prepare(
-    source: ox.Store | Path, library: Any, config: ServerConfig, folder: Path | None = None
+    store: OxigraphStore,
+    library: Any,
+    config: ServerConfig,
+    folder: Path | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> Site:
-    """Publish a graph (a store, or an N-Quads dump) as a read-only snapshot; start the workers.
+    """Publish a graph's store as a read-only snapshot under ``folder``; start the workers.
 
-    The N-Quads the snapshot is loaded from is kept as the served ``citykg.nq`` dump.
+    A store on disk (the build cache's) is copied as a RocksDB checkpoint; an
+    in-memory one is written out as N-Quads, kept as the served ``citykg.nq``
+    dump, and bulk-loaded. Called by :func:`citykg.server.asgi.create_app`.
     """
     own = folder is None
     work = Path(tempfile.mkdtemp(prefix="citykg-serve-")) if folder is None else folder
     try:
         (work / "dumps").mkdir(parents=True, exist_ok=True)
-        if isinstance(source, Path):
-            nquads = work / "dumps" / "citykg.nq"
-            shutil.copyfile(source, nquads)
+        path = work / "store"
+        if store.path is not None:
+            store.ox.backup(str(path))
         else:
             nquads = work / "dumps" / "citykg.nq"
-            source.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
-        path = publish_snapshot(nquads, work)
-        store = ox.Store.read_only(str(path))
-        counts, sizes = class_counts(store), graph_sizes(store)
+            store.ox.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
+            path = publish_snapshot(nquads, work)
+        snapshot = ox.Store.read_only(str(path))
+        counts, sizes = class_counts(snapshot), graph_sizes(snapshot)
         pool = WorkerPool(path, config.limits)
     except BaseException:
         if own:
             shutil.rmtree(work, ignore_errors=True)
         raise
-    return Site(config, store, pool, library, work, counts, sizes, owns_folder=own)
+    return Site(
+        config, snapshot, pool, library, work, counts, sizes, owns_folder=own, settings=settings
+    )
 
 
 def class_counts(store: ox.Store) -> dict[str, int]:
@@ -934,37 +947,3 @@ def void_triples(site: Site) -> list[ox.Triple]:
             ox.Triple(part, ox.NamedNode(v + "entities"), ox.Literal(str(n), datatype=xsd_int)),
         ]
     return t
-
-
-def serve(
-    source: ox.Store | Path,
-    library: Any,
-    config: ServerConfig,
-    *,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve a graph (a built store or an N-Quads dump) until interrupted; clean up after."""
-    import uvicorn
-
-    site = prepare(source, library, config)
-    try:
-        app = create_app(site)
-        if on_ready is not None:
-            on_ready(config.public_base)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=config.host,
-                port=config.port,
-                log_level="info",
-                access_log=False,
-                server_header=False,
-                proxy_headers=False,
-                timeout_keep_alive=5,
-                limit_concurrency=max(64, 4 * (config.limits.workers + config.limits.queue)),
-                h11_max_incomplete_event_size=64 * 1024,
-            )
-        )
-        server.run()
-    finally:
-        site.close()

@@ -1,0 +1,108 @@
+"""One way to make the server: ``citykg serve``, ``citykg.create_app(kg)`` and ``citykg.serve(kg)``.
+
+``citykg serve`` parses its options, opens the graph as every command does
+(``--store`` is the build-cache folder) or reads a dump, and calls
+:func:`citykg.server.asgi.serve`, which runs :func:`citykg.server.asgi.create_app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from citykg import cli
+from citykg.api import KnowledgeGraph, load_dump
+from citykg.errors import ParseError, SourceNotFoundError
+from citykg.namespaces import graph_iri
+
+pytestmark = pytest.mark.server
+
+C40 = "https://w3id.org/citykg/id/network/c40"
+LONDON = "https://w3id.org/citykg/id/city/london"
+
+
+def small_dump(folder: Path) -> Path:
+    """Three quads in two of citykg's graphs: a network, a member city, a label."""
+    ckg = "https://w3id.org/citykg/ontology#"
+    data, inferred = graph_iri("data"), graph_iri("inferred")
+    path = folder / "small.nq"
+    path.write_text(
+        f"<{C40}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        f"<{ckg}TransnationalMunicipalNetwork> <{data}> .\n"
+        f'<{C40}> <http://www.w3.org/2000/01/rdf-schema#label> "C40"@en <{data}> .\n'
+        f"<{LONDON}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ckg}City> <{inferred}> .\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[KnowledgeGraph, Any]]:
+    """``citykg serve`` runs with :func:`citykg.server.asgi.serve` replaced by a recorder."""
+    import citykg.server.asgi as asgi
+
+    calls: list[tuple[KnowledgeGraph, Any]] = []
+    monkeypatch.setattr(asgi, "serve", lambda kg, config, on_ready=None: calls.append((kg, config)))
+    return calls
+
+
+def test_serve_command_hands_a_dump_to_the_one_factory(
+        tmp_path: Path, recorded: list[tuple[KnowledgeGraph, Any]]) -> None:
+    dump = small_dump(tmp_path)
+    code = cli.main(["serve", "--from-dump", str(dump), "--port", "1234", "--timeout", "7",
+                     "--max-rows", "5", "-q"])
+    assert code == 0
+    [(kg, config)] = recorded
+    assert isinstance(kg, KnowledgeGraph)
+    sizes = kg.store.graph_sizes()
+    assert (sizes["data"], sizes["inferred"], sizes["ontology"]) == (2, 1, 0)
+    assert (config.port, config.limits.timeout, config.limits.max_rows) == (1234, 7.0, 5)
+
+
+def test_serve_store_is_the_build_cache_folder_as_for_every_command(
+        cached_kg: KnowledgeGraph, build_cache_dir: Path,
+        recorded: list[tuple[KnowledgeGraph, Any]]) -> None:
+    assert cli.main(["serve", "--store", str(build_cache_dir), "-q"]) == 0
+    [(kg, _)] = recorded
+    assert kg.build_cache is not None
+    assert kg.build_cache.folder.parent == build_cache_dir
+    # the store folder holds builds: serving opened one, it did not make PATH a store
+    assert not (build_cache_dir / "CURRENT").exists()
+    assert kg.store.graph_sizes() == cached_kg.store.graph_sizes()
+
+
+def test_a_missing_or_broken_dump_is_one_line_with_its_own_code(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SourceNotFoundError):
+        load_dump(tmp_path / "none.nq")
+    bad = tmp_path / "bad.nq"
+    bad.write_text("<http://a> <http://b> .\n", encoding="utf-8")
+    with pytest.raises(ParseError) as e:
+        load_dump(bad)
+    assert str(e.value).startswith(f"{bad}:1")
+    assert cli.main(["serve", "--from-dump", str(bad)]) == ParseError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("citykg: error: ") and str(bad) in err and "\n" not in err
+
+
+def test_create_app_serves_the_graph_it_is_given(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from citykg import create_app
+
+    kg = load_dump(small_dump(tmp_path))
+    app = create_app(kg)
+    folder = app.state.site.folder
+    with TestClient(app) as client:
+        r = client.get("/sparql", params={"query": f"ASK {{ <{C40}> a ckg:Network }}"},
+                       headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200 and r.json()["boolean"] is False  # no reasoning in a dump
+        r = client.get("/sparql", params={"query": "SELECT ?c WHERE { ?c a ckg:City }"},
+                       headers={"Accept": "text/csv"})
+        assert r.status_code == 200 and r.text == f"c\r\n{LONDON}\r\n"
+        assert client.get("/healthz").json()["status"] == "ok"
+    # the lifespan shutdown stopped the workers and removed the snapshot
+    assert not folder.exists()
+    assert all(w.process is None for w in app.state.site.pool.workers)
