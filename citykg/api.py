@@ -462,6 +462,40 @@ class KnowledgeGraph:
             progress=progress,
         )
 
+    def void(
+        self,
+        *,
+        version: str | None = None,
+        base_url: str | None = None,
+        sparql_endpoint: str | None = None,
+        dumps: Sequence[str] = ("citykg.nq", "citykg.trig"),
+        dump_base: str | None = None,
+    ) -> list[ox.Triple]:
+        """The VoID description of the graph, as :meth:`publish` writes it (:mod:`citykg.void`).
+
+        The dataset IRI is the release's, ``<base_url><version>/#dataset``, with
+        the version and base URL :meth:`publish` would use; so the server's VoID
+        and a release's describe the same dataset. Every named graph is counted
+        (those a TriG or N-Quads data file named too); ``dumps`` are file names
+        under ``dump_base`` (default: the release's folder).
+        """
+        from .publish import DEFAULT_BASE_URL, release_base, release_version
+        from .void import void_graph
+
+        store = self._embedded("describing")
+        quads = [q for q in store.ox if not isinstance(q.graph_name, ox.DefaultGraph)]
+        triples = list({ox.Triple(q.subject, q.predicate, q.object) for q in quads})
+        version = release_version(quads, version)
+        return void_graph(
+            quads,
+            triples,
+            release_base=release_base(version, base_url or DEFAULT_BASE_URL),
+            version=version,
+            dumps=dumps,
+            sparql_endpoint=sparql_endpoint,
+            dump_base=dump_base,
+        )
+
     def query_docs(self, fixture: KnowledgeGraph | None = None) -> str:
         """The stored queries documented as Markdown, with example results."""
         from .querydocs import query_docs

@@ -106,3 +106,36 @@ def test_create_app_serves_the_graph_it_is_given(tmp_path: Path) -> None:
     # the lifespan shutdown stopped the workers and removed the snapshot
     assert not folder.exists()
     assert all(w.process is None for w in app.state.site.pool.workers)
+
+
+def test_the_served_void_describes_the_dataset_a_release_describes(tmp_path: Path) -> None:
+    """One dataset IRI: the server's ``/.well-known/void`` is ``citykg.void``'s, as published."""
+    import rdflib
+    from starlette.testclient import TestClient
+
+    from citykg import create_app
+    from citykg.server.app import ServerConfig
+
+    void = rdflib.Namespace("http://rdfs.org/ns/void#")
+    kg = load_dump(small_dump(tmp_path))
+    release = kg.publish(tmp_path / "dist")
+    published = rdflib.Graph().parse(release.folder / "void.ttl")
+    [released] = published.subjects(void.dataDump, None, unique=True)
+    app = create_app(kg, ServerConfig(base_url="http://example.org/ckg"))
+    with TestClient(app) as client:
+        r = client.get("/ckg/.well-known/void", headers={"Accept": "application/n-triples"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-triples")
+        served = rdflib.Graph().parse(data=r.text, format="nt")
+        r = client.get("/ckg/.well-known/void", headers={"Accept": "text/turtle"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    [dataset] = served.subjects(void.sparqlEndpoint, rdflib.URIRef("http://example.org/ckg/sparql"))
+    assert dataset == released
+    assert str(dataset) == f"https://w3id.org/citykg/release/{release.version}/#dataset"
+    assert (dataset, void.dataDump, rdflib.URIRef("http://example.org/ckg/dumps/citykg.nq")) in served
+    # the same figures as the release's: three triples, two of them in the data graph
+    for g in (served, published):
+        assert g.value(dataset, void.triples).toPython() == 3
+        data_graph = next(s for s in g.subjects(
+            rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name"),
+            rdflib.URIRef(str(graph_iri("data")))))
+        assert g.value(data_graph, void.triples).toPython() == 2
