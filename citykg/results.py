@@ -518,6 +518,14 @@ class AskResult:
         return ("true" if self.value else "false") + "\n"
 
 
+_GRAPH_RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
 @dataclass
 class GraphResult:
     """The triples of a CONSTRUCT or DESCRIBE query."""
@@ -541,14 +549,24 @@ class GraphResult:
         return g
 
     def serialize(self, fmt: str) -> str:
-        """Serialise in one of :data:`GRAPH_FORMATS` (``ntriples`` is sorted)."""
+        """Serialise in one of :data:`GRAPH_FORMATS` (``ntriples`` is sorted).
+
+        Turtle, JSON-LD, RDF/XML and N-Quads are written by :func:`serialize_triples`,
+        as the server writes them.
+        """
         if fmt == "ntriples":
             lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in self.triples})
             return "\n".join(lines) + ("\n" if lines else "")
-        names = {"turtle": "turtle", "jsonld": "json-ld", "xml": "pretty-xml"}
-        if fmt not in names:
+        if fmt not in _GRAPH_RDF_FORMATS:
             raise ValueError(f"unknown graph format {fmt!r}; expected one of {GRAPH_FORMATS}")
-        return self.to_graph().serialize(format=names[fmt])
+        from .terms import to_oxigraph
+
+        triples = (
+            ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
+            for s, p, o in self.triples
+        )
+        body, _, _ = serialize_triples(triples, _GRAPH_RDF_FORMATS[fmt])
+        return body.decode("utf-8")
 
 
 QueryResult = SelectResult | AskResult | GraphResult
