@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -145,31 +145,70 @@ TRUNCATION_MARK = "urn:citykg:result-truncated"
 RESULT_FORMATS = ("json", "xml", "csv", "tsv")
 
 
-def _row_chunk(names: Sequence[str], row: Sequence[object], fmt: str) -> str:
-    """One solution in a results format (JSON and XML: a fragment, CSV/TSV: a line)."""
-    if fmt == "json":
-        return json.dumps(
-            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-    if fmt == "xml":
-        return (
-            "<result>"
-            + "".join(
-                f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
-                for n, t in zip(names, row, strict=True)
-                if t is not None
-            )
-            + "</result>\n"
-        )
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: Terms whose serialised form a writer remembers (a term recurs in many rows).
+_MEMO_TERMS = 100_000
+
+
+def _row_writer(names: Sequence[str], fmt: str) -> Callable[[Sequence[object]], str]:
+    """A function that writes one solution in a results format (JSON, XML: a fragment;
+    CSV, TSV: a line), remembering how it wrote each term."""
     if fmt == "csv":
         buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerow([term_to_text(t) for t in row])
-        return buf.getvalue()
-    if fmt == "tsv":
-        return "\t".join(term_to_nt(t) for t in row) + "\n"
-    raise ValueError(f"unknown result format {fmt!r}; expected one of {RESULT_FORMATS}")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        texts: dict[object, str] = {}
+
+        def text(t: object) -> str:
+            out = texts.get(t)
+            if out is None:
+                out = term_to_text(t)
+                if len(texts) < _MEMO_TERMS:
+                    texts[t] = out
+            return out
+
+        def csv_line(row: Sequence[object]) -> str:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(["" if t is None else text(t) for t in row])
+            return buf.getvalue()
+
+        return csv_line
+    term_writer: Callable[[object], str]
+    if fmt == "json":
+        keys = [_JSON.encode(n) + ":" for n in names]
+
+        def term_writer(t: object) -> str:
+            return _JSON.encode(_json_term(t))
+
+        open_, close, sep = "{", "}", ","
+    elif fmt == "xml":
+        keys = [f"<binding name={quoteattr(n)}>" for n in names]
+        term_writer = _xml_term
+        open_, close, sep = "<result>", "</result>\n", ""
+    elif fmt == "tsv":
+        keys = ["" for _ in names]
+        term_writer = term_to_nt
+        open_, close, sep = "", "\n", "\t"
+    else:
+        raise ValueError(f"unknown result format {fmt!r}; expected one of {RESULT_FORMATS}")
+    memo: dict[object, str] = {}
+
+    def cell(t: object) -> str:
+        text = memo.get(t)
+        if text is None:
+            text = term_writer(t)
+            if len(memo) < _MEMO_TERMS:
+                memo[t] = text
+        return text
+
+    end = "</binding>" if fmt == "xml" else ""
+    if fmt == "tsv":  # every column, empty for an unbound one
+        return lambda row: sep.join("" if t is None else cell(t) for t in row) + close
+    return lambda row: (
+        open_
+        + sep.join(k + cell(t) + end for k, t in zip(keys, row, strict=True) if t is not None)
+        + close
+    )
 
 
 def _wrap_rows(names: Sequence[str], chunks: Sequence[str], fmt: str, truncated: bool) -> bytes:
@@ -230,11 +269,12 @@ def serialize_solutions(
     chunks: list[str] = []
     size = 0
     cut = ""
+    write = _row_writer(names, fmt)
     for row in rows:
         if max_rows is not None and len(chunks) >= max_rows:
             cut = "rows"
             break
-        chunk = _row_chunk(names, row, fmt)
+        chunk = write(row)
         size += len(chunk) + 1
         if max_bytes is not None and size > max_bytes:
             cut = "bytes"

@@ -103,6 +103,11 @@ def test_create_app_serves_the_graph_it_is_given(tmp_path: Path) -> None:
                        headers={"Accept": "text/csv"})
         assert r.status_code == 200 and r.text == f"c\r\n{LONDON}\r\n"
         assert client.get("/healthz").json()["status"] == "ok"
+        # one writer of result formats: the server's bytes are the API's
+        text = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+        for fmt in ("json", "xml", "csv", "tsv"):
+            r = client.get("/sparql", params={"query": text, "format": fmt})
+            assert r.status_code == 200 and r.text == kg.sparql(text).serialize(fmt), fmt
     # the lifespan shutdown stopped the workers and removed the snapshot
     assert not folder.exists()
     assert all(w.process is None for w in app.state.site.pool.workers)
