@@ -77,11 +77,20 @@ def term_to_text(term: object) -> str:
 
 
 def term_to_nt(term: object) -> str:
-    """The N-Triples form of a term, as in SPARQL TSV results."""
+    r"""The N-Triples form of a term, as in SPARQL TSV results (Oxigraph's, on one line).
+
+    rdflib's ``n3()`` writes a string with a line break in triple quotes, over
+    two lines, which neither N-Triples nor a TSV cell allows.
+
+    >>> term_to_nt(Literal("a\tb\nc")), term_to_nt(ox.Literal("a\tb\nc"))
+    ('"a\\tb\\nc"', '"a\\tb\\nc"')
+    """
     if term is None:
         return ""
     if isinstance(term, URIRef | BNode | Literal):
-        return str(term.n3())
+        from .terms import to_oxigraph
+
+        return str(to_oxigraph(term))
     if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):
         return str(term)
     raise TypeError(f"not an RDF term: {term!r}")
@@ -595,7 +604,9 @@ class GraphResult:
         as the server writes them.
         """
         if fmt == "ntriples":
-            lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in self.triples})
+            lines = sorted(
+                {f"{term_to_nt(s)} {term_to_nt(p)} {term_to_nt(o)} ." for s, p, o in self.triples}
+            )
             return "\n".join(lines) + ("\n" if lines else "")
         if fmt not in _GRAPH_RDF_FORMATS:
             raise ValueError(f"unknown graph format {fmt!r}; expected one of {GRAPH_FORMATS}")

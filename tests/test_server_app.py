@@ -144,3 +144,42 @@ def test_the_served_void_describes_the_dataset_a_release_describes(tmp_path: Pat
             rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name"),
             rdflib.URIRef(str(graph_iri("data")))))
         assert g.value(data_graph, void.triples).toPython() == 2
+
+
+def test_result_documents_parse_back_with_rdflib_whole_or_cut() -> None:
+    """The one writer's SPARQL JSON and XML, from rdflib or Oxigraph terms, read by rdflib."""
+    import io
+
+    import pyoxigraph as ox
+    import rdflib
+    from rdflib import BNode, Literal, URIRef
+
+    from citykg.results import SelectResult, serialize_solutions
+
+    xsd_int = URIRef("http://www.w3.org/2001/XMLSchema#integer")
+    rows = [(URIRef(C40), Literal('a "b" <c> & d', lang="en")), (BNode("b1"), None),
+            (Literal("5", datatype=xsd_int), Literal("x\ny\tz"))]
+    ox_rows = [(ox.NamedNode(C40), ox.Literal('a "b" <c> & d', language="en")),
+               (ox.BlankNode("b1"), None),
+               (ox.Literal("5", datatype=ox.NamedNode(str(xsd_int))), ox.Literal("x\ny\tz"))]
+    for fmt in ("json", "xml"):
+        whole = SelectResult(["s", "o"], rows).serialize(fmt).encode("utf-8")
+        assert serialize_solutions(["s", "o"], ox_rows, fmt)[0] == whole
+        back = rdflib.query.Result.parse(io.BytesIO(whole), format=fmt)
+        assert [tuple(r) for r in back] == rows
+        cut, n, why = serialize_solutions(["s", "o"], ox_rows, fmt, max_rows=2)
+        assert (n, why) == (2, "rows") and b"urn:citykg:result-truncated" in cut
+        assert [tuple(r) for r in rdflib.query.Result.parse(io.BytesIO(cut), format=fmt)] == rows[:2]
+
+
+def test_tsv_and_ntriples_keep_a_multiline_literal_on_one_line() -> None:
+    """rdflib's n3() gives a line break in triple quotes; TSV cells and N-Triples allow none."""
+    from rdflib import Literal, URIRef
+
+    from citykg.results import GraphResult, SelectResult
+
+    note = Literal("line one\nline\ttwo")
+    tsv = SelectResult(["n"], [(note,)]).serialize("tsv")
+    assert tsv == '?n\n"line one\\nline\\ttwo"\n'
+    nt = GraphResult([(URIRef(C40), URIRef("http://www.w3.org/2004/02/skos/core#note"), note)])
+    assert nt.serialize("ntriples").count("\n") == 1
