@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from ..api import KnowledgeGraph
 from ..errors import (
     CitykgError,
     ForbiddenQueryError,
@@ -35,7 +36,6 @@ from ..errors import (
 from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, graph_iri
 from ..sparqltext import with_prefixes
 from ..store import OxigraphStore
-from ..store import class_counts as store_class_counts
 from . import pages
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
@@ -266,7 +266,9 @@ def prepare(
             store.ox.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
             path = publish_snapshot(nquads, work)
         snapshot = ox.Store.read_only(str(path))
-        counts, sizes = class_counts(snapshot), graph_sizes(snapshot)
+        # the same API object and figures as `citykg info` (kg.class_counts, graph sizes)
+        served = KnowledgeGraph(settings, store=OxigraphStore.wrap(snapshot, path))
+        counts, sizes = served.class_counts(), served.store.graph_sizes()
         pool = WorkerPool(path, config.limits)
     except BaseException:
         if own:
@@ -279,20 +281,8 @@ def prepare(
     return site
 
 
-def class_counts(store: ox.Store) -> dict[str, int]:
-    """Instances per ``ckg:`` class outside the ontology graph, largest first (as ``citykg info``)."""
-    return store_class_counts(OxigraphStore(store=store))
-
-
-def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per named graph, by short name (as ``citykg info``)."""
-    return OxigraphStore(store=store).graph_sizes()
-
-
 def void_ntriples(store_path: str, endpoint: str, dump_base: str, dumps: list[str]) -> bytes:
     """The VoID of the snapshot at ``store_path`` as N-Triples (:meth:`KnowledgeGraph.void`)."""
-    from ..api import KnowledgeGraph
-
     kg = KnowledgeGraph(store=OxigraphStore.wrap(ox.Store.read_only(store_path)))
     triples = kg.void(sparql_endpoint=endpoint, dump_base=dump_base, dumps=dumps)
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
