@@ -156,7 +156,6 @@ INSERT DATA {
     rdfs:label "Net Zero Tracker, snapshot of 2022-12-20: cities"@en ;
     dcterms:title "Net Zero Tracker, snapshot 2022-12-20 13:07:14, city rows"@en ;
     dcterms:description "The 1,177 rows of actor_type City of the Net Zero Tracker snapshot (snapshot_2022-12-20_13-07-14.xlsx): end and interim emissions targets with kind, year, baseline, percentage, status and source document, Race to Zero membership. Changes made before citykg: converted from Excel to UTF-8 CSV, only the city rows kept. citykg's mapping (data/mappings/netzero/) writes no commitment for \"No target\", and leaves out the columns it has no term for (target texts and notes, coverage, plans, offsets, population, emissions); see data/mappings/netzero/REPORT.md."@en ;
-    dcterms:creator "Energy & Climate Intelligence Unit; Data-Driven EnviroLab; NewClimate Institute; Oxford Net Zero"@en ;
     dcterms:publisher "Net Zero Tracker"@en ;
     dcterms:bibliographicCitation "Net Zero Tracker. Energy & Climate Intelligence Unit, Data-Driven EnviroLab, NewClimate Institute, Oxford Net Zero. Snapshot of 2022-12-20 (snapshot_2022-12-20_13-07-14.xlsx), city rows."@en ;
     dcterms:rights "Licensed under CC BY 4.0: credit the Net Zero Tracker and indicate changes."@en ;
