@@ -1,6 +1,6 @@
 # citykg: two commands do everything.
-#   make run    set up .venv, build the graph, run a showcase of stored queries, publish dumps to dist/
-#   make test   set up .venv, run ruff, mypy and the whole test suite
+#   make run    set up .venv (every extra), build the graph, run a showcase of stored queries, publish dumps to dist/
+#   make test   set up .venv, run ruff, mypy and the whole test suite (two processes, slow set included)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	touch $(STAMP)
 
 run: setup
@@ -32,7 +32,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=30
 
 test: lint typecheck pytest
 

@@ -53,12 +53,17 @@ def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
     exe = str(Path(sys.executable).parent / "oxigraph")
     if not Path(exe).exists():
         exe = shutil.which("oxigraph") or "oxigraph"
-    subprocess.run([exe, "load", "--location", str(db), "--file", str(STANDIN)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [exe, "load", "--location", str(db), "--file", str(STANDIN)],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    proc = subprocess.Popen([exe, "serve-read-only", "--location", str(db), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "serve-read-only", "--location", str(db), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/query"
     for _ in range(200):
         try:
@@ -118,20 +123,25 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(Path(tmp) / "db")
         try:
-            client = WikidataClient(url, cache_dir=Path(tmp) / "cache", timeout=60,
-                                    batch_size=args.batch_size)
+            client = WikidataClient(
+                url, cache_dir=Path(tmp) / "cache", timeout=60, batch_size=args.batch_size
+            )
             t0 = time.perf_counter()
             country_names = sorted({c for _, c in pairs})
-            countries = [Entity(f"urn:country:{c}", "country", [c], link_classes=("Q6256",))
-                         for c in country_names]
+            countries = [
+                Entity(f"urn:country:{c}", "country", [c], link_classes=("Q6256",))
+                for c in country_names
+            ]
             found = find_candidates(client, countries)
             country_qid: dict[str, str] = {}
             for e in countries:
                 o = decide(e, found[e.iri], **extra)
                 if o.accepted:
                     country_qid[e.names[0]] = o.accepted.qid
-            cities = [Entity(f"urn:city:{n}|{c}", "city", [n], country_qid.get(c), pt, ("Q486972",))
-                      for (n, c), pt in sorted(pairs.items())]
+            cities = [
+                Entity(f"urn:city:{n}|{c}", "city", [n], country_qid.get(c), pt, ("Q486972",))
+                for (n, c), pt in sorted(pairs.items())
+            ]
             found = find_candidates(client, cities)
             outcomes = {e.iri: decide(e, found[e.iri], **extra) for e in cities}
             seconds = time.perf_counter() - t0
@@ -149,7 +159,7 @@ def main() -> int:
     errors: list[str] = []
     missed: dict[str, int] = defaultdict(int)
     for e in cities:
-        name, country = e.iri[len("urn:city:"):].split("|", 1)
+        name, country = e.iri[len("urn:city:") :].split("|", 1)
         want = truth.get((fold(name), fold(country)), "absent")
         o = outcomes[e.iri]
         got = o.accepted.qid if o.accepted else None
@@ -161,25 +171,37 @@ def main() -> int:
             correct += 1
         elif got is not None:
             wrong += 1
-            errors.append(f"  {name}, {country}: linked {got}, truth {want} ({o.accepted.evidence})")  # type: ignore[union-attr]
+            errors.append(
+                f"  {name}, {country}: linked {got}, truth {want} ({o.accepted.evidence})"
+            )  # type: ignore[union-attr]
         else:
             review += bool(o.candidates)
             missed[o.reason.split(":")[0]] += 1
     accepted = correct + wrong
     print(f"countries: {len(country_qid)} of {len(countries)} names linked")
-    print(f"distinct (city, country) names: {len(cities):,}; judged (one Natural Earth "
-          f"place with that name in that country): {judged:,}")
+    print(
+        f"distinct (city, country) names: {len(cities):,}; judged (one Natural Earth "
+        f"place with that name in that country): {judged:,}"
+    )
     print(f"linked {accepted:,} of the judged: {correct:,} right, {wrong:,} wrong")
-    print(f"precision {correct / accepted if accepted else 0:.4f}   "
-          f"recall {correct / judged if judged else 0:.4f}")
-    print(f"not linked among the judged: {judged - accepted:,} "
-          f"({review:,} to review); reasons: {dict(sorted(missed.items()))}")
+    print(
+        f"precision {correct / accepted if accepted else 0:.4f}   "
+        f"recall {correct / judged if judged else 0:.4f}"
+    )
+    print(
+        f"not linked among the judged: {judged - accepted:,} "
+        f"({review:,} to review); reasons: {dict(sorted(missed.items()))}"
+    )
     print(f"names not judged but linked: {linked_unjudged:,}")
-    print(f"requests: {requests} for {entities:,} entities = "
-          f"{1000 * requests / entities:.1f} per 1,000 entities "
-          f"(batch {args.batch_size} names x 7 languages); {seconds:.1f} s")
-    print(f"rerun from the cache: {rerun.stats.requests} requests, "
-          f"{rerun.stats.cache_hits:,} cache hits")
+    print(
+        f"requests: {requests} for {entities:,} entities = "
+        f"{1000 * requests / entities:.1f} per 1,000 entities "
+        f"(batch {args.batch_size} names x 7 languages); {seconds:.1f} s"
+    )
+    print(
+        f"rerun from the cache: {rerun.stats.requests} requests, "
+        f"{rerun.stats.cache_hits:,} cache hits"
+    )
     for line in errors[: args.show_errors]:
         print(line)
     return 0

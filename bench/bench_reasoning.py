@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-WORKER = r'''
+WORKER = r"""
 import json, resource, sys, time
 from pathlib import Path
 kind, data, ontology, rules = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -53,13 +53,24 @@ else:
     inferred = len(g) - before
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "rss_mb": rss, "inferred": inferred}))
-'''
+"""
 
 
 def run(kind: str, data: Path) -> dict[str, float]:
-    p = subprocess.run([sys.executable, "-c", WORKER, kind, str(data),
-                        str(ROOT / "ontology" / "citykg.ttl"), str(ROOT / "ontology" / "rules")],
-                       capture_output=True, text=True, check=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            kind,
+            str(data),
+            str(ROOT / "ontology" / "citykg.ttl"),
+            str(ROOT / "ontology" / "rules"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out: dict[str, float] = json.loads(p.stdout)
     return out
 
@@ -67,12 +78,18 @@ def run(kind: str, data: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--owlrl-up-to", type=int, default=100_000,
-                    help="run the owlrl baseline only up to this many triples")
+    ap.add_argument(
+        "--owlrl-up-to",
+        type=int,
+        default=100_000,
+        help="run the owlrl baseline only up to this many triples",
+    )
     args = ap.parse_args(argv)
     from synthetic import generate
 
-    print(f"{'triples':>9}  {'reasoner':<14} {'seconds':>8} {'peak MB':>8} {'inferred':>9}  vs owlrl")
+    print(
+        f"{'triples':>9}  {'reasoner':<14} {'seconds':>8} {'peak MB':>8} {'inferred':>9}  vs owlrl"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             data = Path(tmp) / f"synthetic-{n}.nt"
@@ -88,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                     base = r
                 elif base is not None:
                     ratio = f"{base['seconds'] / r['seconds']:.1f}x faster"
-                print(f"{n:>9,}  {kind:<14} {r['seconds']:>8.2f} {r['rss_mb']:>8.0f} "
-                      f"{int(r['inferred']):>9,}  {ratio}", flush=True)
+                print(
+                    f"{n:>9,}  {kind:<14} {r['seconds']:>8.2f} {r['rss_mb']:>8.0f} "
+                    f"{int(r['inferred']):>9,}  {ratio}",
+                    flush=True,
+                )
             if n > args.owlrl_up_to:
                 print(f"{n:>9,}  {'owlrl':<14} skipped (--owlrl-up-to {args.owlrl_up_to:,})")
     return 0

@@ -32,7 +32,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?s WHERE { ?s rdfs:label ?l . FILTER(STR(?l) = "City 42") }
 """
 
-WORKER = r'''
+WORKER = r"""
 import json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 queries = json.loads(sys.argv[3])
@@ -56,7 +56,7 @@ times = []
 for q in queries:
     t = time.perf_counter(); run(q); times.append(time.perf_counter() - t)
 print(json.dumps({"load": load, "rss_mb": rss, "queries": times}))
-'''
+"""
 
 STORES = ("rdflib", "oxigraph", "rdflib+oxrdflib")
 
@@ -69,16 +69,23 @@ def make_turtle(n: int, folder: Path) -> Path:
     nt = "\n".join(generate(n)) + "\n"
     triples = list(ox.parse(nt.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
     out = folder / f"synthetic-{n}.ttl"
-    ox.serialize(triples, output=str(out), format=ox.RdfFormat.TURTLE,
-                 prefixes={"ckg": "https://w3id.org/citykg/ontology#",
-                           "id": "https://w3id.org/citykg/id/"})
+    ox.serialize(
+        triples,
+        output=str(out),
+        format=ox.RdfFormat.TURTLE,
+        prefixes={"ckg": "https://w3id.org/citykg/ontology#", "id": "https://w3id.org/citykg/id/"},
+    )
     return out
 
 
 def measure(kind: str, path: Path) -> dict[str, object]:
     """Load and query in a fresh interpreter, so peak memory is the store's own."""
-    p = subprocess.run([sys.executable, "-c", WORKER, kind, str(path), json.dumps([JOIN, LOOKUP])],
-                       capture_output=True, text=True, check=True)
+    p = subprocess.run(
+        [sys.executable, "-c", WORKER, kind, str(path), json.dumps([JOIN, LOOKUP])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result: dict[str, object] = json.loads(p.stdout)
     return result
 
@@ -86,17 +93,26 @@ def measure(kind: str, path: Path) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--skip-rdflib-above", type=int, default=2_000_000,
-                    help="do not run the slow rdflib baseline above this many triples")
+    ap.add_argument(
+        "--skip-rdflib-above",
+        type=int,
+        default=2_000_000,
+        help="do not run the slow rdflib baseline above this many triples",
+    )
     args = ap.parse_args(argv)
-    print(f"{'triples':>9}  {'store':<16} {'load s':>8} {'peak MB':>8} {'join s':>8} "
-          f"{'lookup s':>9}   ratios vs rdflib (load, memory, join)")
+    print(
+        f"{'triples':>9}  {'store':<16} {'load s':>8} {'peak MB':>8} {'join s':>8} "
+        f"{'lookup s':>9}   ratios vs rdflib (load, memory, join)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             t = time.perf_counter()
             path = make_turtle(n, Path(tmp))
-            print(f"# generated {n:,} triples as Turtle in {time.perf_counter() - t:.1f} s "
-                  f"({path.stat().st_size / 1e6:.0f} MB)", flush=True)
+            print(
+                f"# generated {n:,} triples as Turtle in {time.perf_counter() - t:.1f} s "
+                f"({path.stat().st_size / 1e6:.0f} MB)",
+                flush=True,
+            )
             base: dict[str, object] | None = None
             for kind in STORES:
                 if kind != "oxigraph" and n > args.skip_rdflib_above:
@@ -111,11 +127,16 @@ def main(argv: list[str] | None = None) -> int:
                 elif base is not None:
                     bq = base["queries"]
                     assert isinstance(bq, list)
-                    ratio = (f"{float(base['load']) / float(r['load']):.1f}x faster, "  # type: ignore[arg-type]
-                             f"{float(base['rss_mb']) / float(r['rss_mb']):.1f}x less, "  # type: ignore[arg-type]
-                             f"{bq[0] / q[0]:.1f}x faster")
-                print(f"{n:>9,}  {kind:<16} {float(r['load']):>8.2f} {float(r['rss_mb']):>8.0f} "  # type: ignore[arg-type]
-                      f"{q[0]:>8.3f} {q[1]:>9.3f}   {ratio}", flush=True)
+                    ratio = (
+                        f"{float(base['load']) / float(r['load']):.1f}x faster, "  # type: ignore[arg-type]
+                        f"{float(base['rss_mb']) / float(r['rss_mb']):.1f}x less, "  # type: ignore[arg-type]
+                        f"{bq[0] / q[0]:.1f}x faster"
+                    )
+                print(
+                    f"{n:>9,}  {kind:<16} {float(r['load']):>8.2f} {float(r['rss_mb']):>8.0f} "  # type: ignore[arg-type]
+                    f"{q[0]:>8.3f} {q[1]:>9.3f}   {ratio}",
+                    flush=True,
+                )
     return 0
 
 

@@ -55,18 +55,28 @@ def measure(size: int, engine: str) -> dict[str, float]:
         triples = len(g)
         t_load = time.perf_counter() - t0
         t0, c0 = time.perf_counter(), time.process_time()
-        _c, rep, _t = pyshacl.validate(g, shacl_graph=shapes, inference=None, advanced=True,
-                                       allow_warnings=True)
+        _c, rep, _t = pyshacl.validate(
+            g, shacl_graph=shapes, inference=None, advanced=True, allow_warnings=True
+        )
         results = list(rep.subjects(rdflib.RDF.type, rdflib.SH.ValidationResult))  # type: ignore[union-attr]
     t_val = time.perf_counter() - t0
     cpu = time.process_time() - c0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"triples": triples, "generate_s": t_gen, "load_s": t_load, "validate_s": t_val, "cpu_s": cpu,
-            "peak_mb": peak_mb, "results": len(results)}
+    return {
+        "triples": triples,
+        "generate_s": t_gen,
+        "load_s": t_load,
+        "validate_s": t_val,
+        "cpu_s": cpu,
+        "peak_mb": peak_mb,
+        "results": len(results),
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--pyshacl", action="store_true", help="also time pySHACL (slow)")
     ap.add_argument("--child", nargs=2, metavar=("SIZE", "ENGINE"), help=argparse.SUPPRESS)
@@ -75,14 +85,23 @@ def main() -> None:
         print(json.dumps(measure(int(args.child[0]), args.child[1])))
         return
     engines = ["sparql"] + (["pyshacl"] if args.pyshacl else [])
-    print(f"{'engine':<8} {'triples':>10} {'load s':>8} {'validate s':>11} {'cpu s':>6} {'peak MB':>8} {'results':>8}")
+    print(
+        f"{'engine':<8} {'triples':>10} {'load s':>8} {'validate s':>11} {'cpu s':>6} {'peak MB':>8} {'results':>8}"
+    )
     for size in args.sizes:
         for engine in engines:
-            out = subprocess.run([sys.executable, __file__, "--child", str(size), engine],
-                                 capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(size), engine],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{engine:<8} {int(r['triples']):>10,} {r['load_s']:>8.1f} {r['validate_s']:>11.1f} {r['cpu_s']:>6.1f} "
-                  f"{r['peak_mb']:>8.0f} {int(r['results']):>8,}", flush=True)
+            print(
+                f"{engine:<8} {int(r['triples']):>10,} {r['load_s']:>8.1f} {r['validate_s']:>11.1f} {r['cpu_s']:>6.1f} "
+                f"{r['peak_mb']:>8.0f} {int(r['results']):>8,}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,34 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 GEO = "http://www.opengis.net/ont/geosparql#"
 ORG = "http://www.w3.org/ns/org#"
 DCT = "http://purl.org/dc/terms/"
-LANGS = ["en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "sv", "tr", "ar", "fa",
-         "he", "hi", "bn", "ur", "id", "vi", "ja", "ko", "zh-Hans", "zh-Hant", "el", "hu"]
+LANGS = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "pl",
+    "ru",
+    "uk",
+    "sv",
+    "tr",
+    "ar",
+    "fa",
+    "he",
+    "hi",
+    "bn",
+    "ur",
+    "id",
+    "vi",
+    "ja",
+    "ko",
+    "zh-Hans",
+    "zh-Hant",
+    "el",
+    "hu",
+]
 
 
 def _t(s: str, p: str, o: str) -> str:
@@ -42,17 +68,30 @@ def _c(local: str) -> str:
     return f"<{CKG}{local}>"
 
 
-def generate(n_triples: int, *, seed: int = 1, defects: int = 0) -> Iterator[str]:
-    """About ``n_triples`` N-Triples lines of citykg-shaped data."""
+def generate(
+    n_triples: int, *, seed: int = 1, defects: int = 0, stats: dict[str, int] | None = None
+) -> Iterator[str]:
+    """About ``n_triples`` N-Triples lines of citykg-shaped data.
+
+    ``stats``, if given, is filled with how many defects of each kind were
+    seeded (``bad-point``: a city's WKT point with a latitude of 200;
+    ``self-twinning``: a twinning whose two parties are one place;
+    ``end-before-start``: a membership that ends before it starts).
+    """
+    stats = stats if stats is not None else {}
+    for k in ("bad-point", "self-twinning", "end-before-start"):
+        stats.setdefault(k, 0)
     rnd = random.Random(seed)
     count = 0
     cite = _iri(ID + "citation/c0")
     src = _iri(ID + "source/s0")
     for line in (
-        _t(src, RDF_TYPE, _c("Source")), _t(src, LABEL, '"Synthetic source"@en'),
+        _t(src, RDF_TYPE, _c("Source")),
+        _t(src, LABEL, '"Synthetic source"@en'),
         _t(src, f"<{DCT}title>", '"Synthetic source"@en'),
         _t(src, f"<{DCT}issued>", f'"2016"^^<{XSD}gYear>'),
-        _t(cite, RDF_TYPE, _c("Citation")), _t(cite, _c("citedSource"), src),
+        _t(cite, RDF_TYPE, _c("Citation")),
+        _t(cite, _c("citedSource"), src),
         _t(cite, _c("locator"), '"paragraph 1"@en'),
         _t(cite, _c("evidenceTier"), _c("StatedInSource")),
     ):
@@ -90,6 +129,7 @@ def generate(n_triples: int, *, seed: int = 1, defects: int = 0) -> Iterator[str
         lon, lat = rnd.uniform(-180, 180), rnd.uniform(-90, 90)
         if bad():
             lon, lat = lat, 200.0
+            stats["bad-point"] += 1
         yield _t(c, RDF_TYPE, _c("City"))
         yield _t(c, _c("wikidataId"), f'"Q{c.rsplit("/q", 1)[1][:-1]}"')
         yield _t(c, _c("citation"), cite)
@@ -121,7 +161,9 @@ def generate(n_triples: int, *, seed: int = 1, defects: int = 0) -> Iterator[str
         yield _t(t, RDF_TYPE, _c("Twinning"))
         yield _t(t, _c("citation"), cite)
         yield _t(t, _c("twinningParty"), a)
-        yield _t(t, _c("twinningParty"), a if bad() else b)
+        same = bad()
+        stats["self-twinning"] += same
+        yield _t(t, _c("twinningParty"), a if same else b)
         yield _t(t, _c("recordedOnSideOf"), a)
         if rnd.random() < 0.3:
             yield _t(t, _c("startDate"), f'"{rnd.randint(1950, 2015)}"^^<{XSD}gYear>')
@@ -149,7 +191,10 @@ def generate(n_triples: int, *, seed: int = 1, defects: int = 0) -> Iterator[str
         yield _t(m, f"<{ORG}organization>", rnd.choice(networks))
         yield _t(m, _c("citation"), cite)
         start = rnd.randint(2001, 2015)
-        yield _t(m, _c("startDate"), f'"{start}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"^^<{XSD}date>')
+        yield _t(
+            m, _c("startDate"), f'"{start}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}"^^<{XSD}date>'
+        )
         if bad():
+            stats["end-before-start"] += 1
             yield _t(m, _c("endDate"), f'"{start - 1}"^^<{XSD}gYear>')
         count += 9

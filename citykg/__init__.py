@@ -1,33 +1,73 @@
 """citykg: a knowledge graph of city diplomacy and the toolkit around it.
 
->>> import citykg
->>> kg = citykg.load(reasoning=False)            # doctest: +SKIP
->>> kg.query("networks-overview").to_dataframe()  # doctest: +SKIP
+The public API is :mod:`citykg.api`, re-exported here; nothing is loaded at
+import time (the names below import their module on first use).
 
-Nothing is loaded at import time; :func:`load` builds the graph.
+>>> import citykg
+>>> kg = citykg.load(reasoning=False)
+>>> kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?t a ckg:Twinning }").rows[0][0].toPython() > 10000
+True
+>>> df = kg.query("sister-cities-of-city", city="https://w3id.org/citykg/id/city/q90").to_dataframe()
+>>> len(df) > 0
+True
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .errors import CitykgError
+from .resources import installed_version
 
-try:
-    __version__ = version("citykg")
-except PackageNotFoundError:  # a source checkout that was never installed
-    __version__ = "0.0.0+unknown"
+__version__ = installed_version()
 
 if TYPE_CHECKING:
-    from .api import KnowledgeGraph
+    from .api import (
+        KnowledgeGraph,
+        build_docs,
+        check_dl,
+        ingest_table,
+        lint_ontology,
+        load,
+        push_release,
+        reconcile_table,
+        wikidata_client,
+    )
+    from .server.asgi import create_app
+
+_API = (
+    "KnowledgeGraph",
+    "check_dl",
+    "build_docs",
+    "ingest_table",
+    "lint_ontology",
+    "load",
+    "push_release",
+    "reconcile_table",
+    "wikidata_client",
+)
 
 
-def load(**kwargs: Any) -> KnowledgeGraph:
-    """Build the knowledge graph and return it; see :func:`citykg.api.load`."""
-    from .api import load as _load
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(".api", __name__), name)
+    if name == "create_app":
+        return import_module(".server.asgi", __name__).create_app
+    raise AttributeError(f"module 'citykg' has no attribute {name!r}")
 
-    return _load(**kwargs)
 
-
-__all__ = ["CitykgError", "__version__", "load"]
+__all__ = [
+    "CitykgError",
+    "KnowledgeGraph",
+    "__version__",
+    "build_docs",
+    "check_dl",
+    "create_app",
+    "ingest_table",
+    "lint_ontology",
+    "load",
+    "push_release",
+    "reconcile_table",
+    "wikidata_client",
+]

@@ -36,6 +36,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from .errors import CitykgError
+from .extras import require_extra
+from .files import write_atomic
 from .loader import rdf_files
 from .resources import resource_dir
 from .store import parse_file
@@ -361,6 +363,7 @@ def _import_pylode() -> tuple[Any, type[Exception]]:
     pyLODE 3.3.4 calls ``logging.basicConfig(level=DEBUG)`` when imported; the
     root logger's handlers and level are put back afterwards.
     """
+    require_extra("docs", "the ontology documentation (citykg docs)")
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
@@ -441,9 +444,11 @@ def render_html(g: Graph, *, svg_name: str = "class-hierarchy.svg") -> str:
 
 
 def build_docs(out: Path, ontology: Sequence[Path] | None = None) -> DocsResult:
-    """Write ``index.html`` and ``class-hierarchy.svg`` for the ontology into ``out``."""
-    from .api import write_atomic
+    """Write ``index.html`` and ``class-hierarchy.svg`` for the ontology into ``out``.
 
+    Needs the ``docs`` extra; raises :class:`~citykg.errors.MissingExtraError` without it.
+    """
+    require_extra("docs", "the ontology documentation (citykg docs)")
     g = load_ontology(ontology)
     svg_name = "class-hierarchy.svg"
     page = render_html(g, svg_name=svg_name)

@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
@@ -91,6 +92,7 @@ class EnrichReport:
     entities: int = 0
     statements: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    output: Path | None = None
 
 
 def _table(store: Store, text: str) -> list[tuple[str | None, ...]]:

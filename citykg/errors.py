@@ -21,6 +21,10 @@ class ConfigError(CitykgError):
     exit_code = 2
 
 
+class MissingExtraError(ConfigError):
+    """An optional part of citykg is not installed; says which extra installs it (exit code 2)."""
+
+
 class SourceNotFoundError(CitykgError):
     """A file or folder named by the user does not exist."""
 
@@ -77,6 +81,12 @@ class QueryError(CitykgError):
     """A SPARQL query is malformed or failed while running."""
 
     exit_code = 8
+
+
+class QueryLimitError(QueryError):
+    """A query passed its time or memory limit and was stopped; says how to lift the limit."""
+
+    exit_code = 17
 
 
 class ForbiddenQueryError(QueryError):
@@ -147,6 +157,7 @@ EXIT_CODES: dict[str, int] = {
         UnknownQueryError,
         QueryParameterError,
         QueryError,
+        QueryLimitError,
         ForbiddenQueryError,
         NetworkRequiredError,
         EndpointError,

@@ -46,11 +46,15 @@ from typing import Any, cast
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 from citykg.errors import ConfigError, IngestError, SourceNotFoundError
 from citykg.namespaces import ID, PREFIXES
-from citykg.turtle import GENERATED_MARK, is_generated_file, serialize_turtle, write_atomic
+
+from .files import write_atomic
+from .namespaces import CSVW, DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD
+from .terms import triple_to_rdflib
+from .turtle import GENERATED_MARK, is_generated_file, serialize_turtle
 
 __all__ = [
     "CONTEXT_GRAPH",
@@ -67,28 +71,28 @@ STAGING = "https://w3id.org/citykg/ingest#"
 #: The named graph holding the layers a mapping ``dcterms:requires`` (read-only).
 CONTEXT_GRAPH = STAGING + "context"
 
-_CSVW = "http://www.w3.org/ns/csvw#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_CSVW = str(CSVW)
+_XSD = str(XSD)
+_RDF = str(RDF)
 _SPARQL_UPDATE = "http://www.w3.org/TR/sparql11-update/"
 _SPARQL_QUERY = "http://www.w3.org/TR/sparql11-query/"
 
 #: The RDFa initial context prefixes that CSVW lets a template or property use.
 _CSVW_PREFIXES: dict[str, str] = {
     "csvw": _CSVW,
-    "dc": "http://purl.org/dc/terms/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
+    "dc": str(DCTERMS),
+    "dcat": str(DCAT),
+    "dcterms": str(DCTERMS),
+    "foaf": str(FOAF),
+    "org": str(ORG),
+    "owl": str(OWL),
+    "prov": str(PROV),
     "rdf": _RDF,
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "http://schema.org/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "void": "http://rdfs.org/ns/void#",
+    "rdfs": str(RDFS),
+    "schema": "http://schema.org/",  # the RDFa initial context's (http), not rdflib's SDO (https)
+    "skos": str(SKOS),
+    "time": str(TIME),
+    "void": str(VOID),
     "xsd": _XSD,
 }
 
@@ -569,18 +573,6 @@ class _Converter:
 # --------------------------------------------------------------------------- pipeline
 
 
-def _to_rdflib(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(f"unexpected term {term!r}")
-
-
 def _load_context(store: ox.Store, paths: Sequence[Path]) -> None:
     graph = ox.NamedNode(CONTEXT_GRAPH)
     for path in paths:
@@ -733,7 +725,7 @@ def ingest(
     _drop_staging(store)
     graph = Graph()
     for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        graph.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+        graph.add(triple_to_rdflib(quad, normalize=True))
     if validate is not None:
         messages = validate(graph)
         if messages:

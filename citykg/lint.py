@@ -57,18 +57,19 @@ import pyoxigraph as ox
 
 from .errors import LintError, SourceNotFoundError
 from .loader import rdf_files
+from .namespaces import CKG, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS, XSD
 from .resources import resource_dir, resource_root
 from .sparqltext import tokenize
 from .store import parse_file
 
 #: The namespace whose terms the lint checks.
-NAMESPACE = "https://w3id.org/citykg/ontology#"
+NAMESPACE = str(CKG)
 #: The IRI of the ontology (its header's subject).
-ONTOLOGY = "https://w3id.org/citykg/ontology"
+ONTOLOGY = str(ONTOLOGY_IRI)
 
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_OWL_ONTOLOGY = ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")
-_OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_OWL_ONTOLOGY = ox.NamedNode(str(OWL.Ontology))
+_OWL_VERSION_INFO = ox.NamedNode(str(OWL.versionInfo))
 _PREFIX_RE = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.I)
 _HEADER_RE = re.compile(r"^#\+\s*summary:\s*(.+)$", re.M)
 
@@ -136,6 +137,7 @@ class LintReport:
     problems: list[Problem]
     checks: list[str]
     notes: list[str] = field(default_factory=list)
+    files: str = ""  # what was read, in words ("1 ontology, 11 shapes, ... files")
 
     @property
     def ok(self) -> bool:
@@ -472,6 +474,18 @@ def check_version(
     return problems
 
 
+def lint_checks(folder: Path | None = None) -> list[tuple[str, str]]:
+    """Every check's name and summary: the SPARQL checks, then the two built in."""
+    return [(c.name, c.summary) for c in load_checks(folder)] + [
+        (
+            "undeclared-term",
+            "Every ckg: IRI used in the ontology, shapes, data or queries is declared in the "
+            "ontology",
+        ),
+        ("version", "owl:versionInfo is the package version and CHANGELOG.md has a heading for it"),
+    ]
+
+
 def lint(
     sources: LintSources,
     *,
@@ -532,7 +546,11 @@ def lint(
     names = [c.name for c in checks] + ["undeclared-term", "version"] + list(DATA_CHECKS)
     if sources.data:
         problems += check_against_data(sources, store, locator)
-    return LintReport(sorted(problems), names, notes)
+    files = (
+        f"{len(sources.ontology)} ontology, {len(sources.shapes)} shapes, "
+        f"{len(sources.data)} data and {len(sources.queries)} query files"
+    )
+    return LintReport(sorted(problems), names, notes, files)
 
 
 # --- checks of the ontology against the data ------------------------------------
@@ -545,11 +563,11 @@ DATA_CHECKS = (
     "duplicate-place",
 )
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_RDF = str(RDF)
+_RDFS = str(RDFS)
+_OWL = str(OWL)
+_XSD = str(XSD)
+_SKOS = str(SKOS)
 _CORE = (_RDF, _RDFS, _OWL, _XSD)
 _LABELS = (_RDFS + "label", _SKOS + "altLabel", _SKOS + "prefLabel")
 _PLACE_KINDS = ("City", "Country", "Subdivision", "Region", "Place")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rdflib import Namespace, URIRef
 from rdflib.namespace import (
+    CSVW,
     DCAT,
     DCTERMS,
     FOAF,
@@ -76,6 +77,7 @@ PREFIXES: dict[str, str] = {
 __all__ = [
     "CKG",
     "CKGSH",
+    "CSVW",
     "DCAT",
     "DCTERMS",
     "FOAF",

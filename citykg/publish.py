@@ -40,8 +40,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import PublishError
-from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, graph_iri
+from .errors import MissingExtraError, PublishError
+from .extras import require_extra
+from .files import write_atomic
+from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD, graph_iri
+from .resources import installed_version, resource_root
+from .store import OxigraphStore
+from .void import ReleaseFile, catalog_graph, ontology_license, void_graph
 
 Progress = Callable[[str, int, int], None]
 
@@ -83,19 +88,6 @@ SUMS_FILE = "SHA256SUMS"
 NOTES_FILE = "RELEASE-NOTES.md"
 CATALOG_FILE = "catalog.ttl"
 VOID_FILE = "void.ttl"
-
-
-@dataclass(frozen=True)
-class ReleaseFile:
-    """One file of a release: its path in the release folder, size and checksum."""
-
-    path: str
-    size: int
-    sha256: str
-    media_type: str
-    role: str = "dataset"  # dataset, ontology, shapes or metadata
-    title: str = ""
-    compressed: bool = False
 
 
 @dataclass
@@ -244,7 +236,7 @@ def _jsonld_term(
     if isinstance(term, ox.Literal):
         if term.language:
             return {"@value": term.value, "@language": term.language}
-        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype.value == str(XSD.string):
             return {"@value": term.value}
         return {"@value": term.value, "@type": compact(term.datatype.value)}
     raise PublishError(f"RDF-star triple terms cannot be published as JSON-LD: {term}")
@@ -338,8 +330,6 @@ class _Writer:
         self.files: list[ReleaseFile] = []
 
     def write(self, rel: str, data: bytes, role: str, title: str = "") -> ReleaseFile:
-        from .api import write_atomic
-
         write_atomic(self.folder / rel, data)
         (self.folder / rel).chmod(0o644)
         for parent in (self.folder / rel).parents:
@@ -407,7 +397,6 @@ def release_notes(version: str, changelog: Path | None) -> tuple[str, str | None
 
 def default_changelog() -> Path | None:
     """``CHANGELOG.md`` at the top of the source checkout, else in the working folder."""
-    from .resources import resource_root
 
     for candidate in (resource_root() / "CHANGELOG.md", Path.cwd() / "CHANGELOG.md"):
         if candidate.is_file():
@@ -417,9 +406,7 @@ def default_changelog() -> Path | None:
 
 def default_version() -> str:
     """The package version (``importlib.metadata``)."""
-    from . import __version__
-
-    return __version__
+    return installed_version()
 
 
 def ontology_version(quads: Sequence[ox.Quad]) -> tuple[str | None, str | None]:
@@ -448,11 +435,13 @@ def write_ontology_docs(folder: Path, ontology_dirs: Sequence[Path] = ()) -> lis
     """Write the ontology documentation (HTML, from :mod:`citykg.docs`) into ``folder``.
 
     Returns the files written (relative to ``folder``), or ``None`` when the
-    docs module is not available. Raises :class:`PublishError` when it fails.
+    ``docs`` extra is not installed. Raises :class:`PublishError` when it fails.
     """
+    from .docs import DocsError, build_docs
+
     try:
-        from .docs import DocsError, build_docs
-    except ImportError:
+        require_extra("docs", "the ontology documentation")
+    except MissingExtraError:
         return None
     from .loader import rdf_files
 
@@ -491,7 +480,7 @@ def _replace_folder(staging: Path, final: Path) -> None:
 
 
 def publish(
-    kg: object,
+    store: OxigraphStore,
     out: Path,
     version: str | None = None,
     *,
@@ -499,19 +488,17 @@ def publish(
     sparql_endpoint: str | None = None,
     changelog: Path | None = None,
     license: str | None = None,
+    ontology_dirs: Sequence[Path] = (),
+    shapes_dirs: Sequence[Path] = (),
     progress: Progress | None = None,
 ) -> Release:
-    """Write the release ``<out>/<version>/`` of a built (embedded) knowledge graph.
+    """Write the release ``<out>/<version>/`` of the graph in an embedded store.
 
     ``version`` defaults to the package version; ``base_url`` is where releases
     are served (the files' IRIs in VoID and DCAT); ``sparql_endpoint``, when
-    given, is announced in VoID. Raises :class:`PublishError`.
+    given, is announced in VoID; the shapes and the ontology documentation come
+    from ``shapes_dirs`` and ``ontology_dirs``. Raises :class:`PublishError`.
     """
-    from .store import OxigraphStore
-
-    store = getattr(kg, "store", None)
-    if not isinstance(store, OxigraphStore):
-        raise PublishError("publish works on the embedded store: build the graph first")
     if not base_url.endswith("/"):
         base_url += "/"
     steps = 9
@@ -522,11 +509,7 @@ def publish(
         if progress:
             progress(f"publish {label}", done[0], steps)
 
-    raw = [
-        q
-        for name in GRAPH_NAMES
-        for q in store.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri(name))))
-    ]
+    raw = store.quads(GRAPH_NAMES)
     nquads = canonical_nquads(raw)
     del raw
     ntriples = union_ntriples(nquads)
@@ -605,10 +588,7 @@ def publish(
             "ontology",
             "the ontology as JSON-LD",
         )
-        settings = getattr(kg, "settings", None)
-        docs = write_ontology_docs(
-            staging / onto_dir / "docs", tuple(getattr(settings, "ontology_dirs", ()))
-        )
+        docs = write_ontology_docs(staging / onto_dir / "docs", tuple(ontology_dirs))
         if docs is None:
             release.warnings.append(
                 "citykg.docs is not available: the release has no ontology documentation"
@@ -618,8 +598,8 @@ def publish(
                 w.adopt(f"{onto_dir}/docs/{rel}", "ontology", "ontology documentation")
         step("ontology")
 
-        for p in _shape_files(tuple(getattr(settings, "shapes_dirs", ()))):
-            d = next(d for d in settings.shapes_dirs if p.is_relative_to(d))  # type: ignore[union-attr]
+        for p in _shape_files(tuple(shapes_dirs)):
+            d = next(d for d in shapes_dirs if p.is_relative_to(d))
             w.write(f"shapes/{p.relative_to(d)}", p.read_bytes(), "shapes", "SHACL shapes")
         step("shapes")
 

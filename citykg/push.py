@@ -23,22 +23,21 @@ pause; afterwards every graph is counted on the query endpoint and a count
 that differs from the release raises :class:`PublishError`.
 
 HTTP authentication (basic or digest, whichever the server asks for) uses
-``user``/``password``; only the standard library talks to the server.
+``user``/``password``; requests go through :mod:`citykg.http`.
 """
 
 from __future__ import annotations
 
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import EndpointError, PublishError
+from .errors import PublishError
+from .http import DEFAULT_USER_AGENT, HttpClient, Policy
 from .namespaces import GRAPH_NAMES, graph_iri
 
 Progress = Callable[[str, int, int], None]
@@ -238,21 +237,24 @@ def insert_text(quads: Sequence[ox.Quad]) -> str:
 class _Client:
     def __init__(self, target: Target, retries: int, pause: float) -> None:
         self.target = target
-        self.retries = retries
-        self.pause = pause
-        self.requests = 0
-        self.retried = 0
-        handlers: list[urllib.request.BaseHandler] = []
-        if target.user:
-            pm = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            for url in (target.endpoint, target.graph_store, target.update_endpoint):
-                if url:
-                    pm.add_password(None, url, target.user, target.password or "")
-            handlers += [
-                urllib.request.HTTPDigestAuthHandler(pm),
-                urllib.request.HTTPBasicAuthHandler(pm),
-            ]
-        self.opener = urllib.request.build_opener(*handlers)
+        self.http = HttpClient(
+            Policy(
+                user_agent=f"{DEFAULT_USER_AGENT} citykg-push",
+                timeout=target.timeout,
+                retries=retries,
+                backoff=pause,
+            ),
+            user=target.user,
+            password=target.password,
+        )
+
+    @property
+    def requests(self) -> int:
+        return self.http.stats.requests
+
+    @property
+    def retried(self) -> int:
+        return self.http.stats.retries
 
     def send(
         self,
@@ -263,35 +265,10 @@ class _Client:
         *,
         missing_ok: bool = False,
     ) -> None:
-        headers = {"User-Agent": "citykg-push", "Accept": "*/*"}
+        headers = {"Accept": "*/*"}
         if content_type:
             headers["Content-Type"] = content_type
-        attempt = 0
-        while True:
-            self.requests += 1
-            req = urllib.request.Request(url, data=body, method=method, headers=headers)
-            try:
-                with self.opener.open(req, timeout=self.target.timeout) as resp:
-                    resp.read()
-                return
-            except urllib.error.HTTPError as e:
-                detail = e.read()[:300].decode("utf-8", "replace").strip().replace("\n", " ")
-                if missing_ok and e.code == 404:
-                    return
-                transient = e.code >= 500 or e.code == 429
-                kind = "endpoint" if transient else "query"
-                error = EndpointError(
-                    f"{method} {url}: HTTP {e.code} {e.reason} (the {kind} failed): {detail}", kind
-                )
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                reason = getattr(e, "reason", e)
-                transient = True
-                error = EndpointError(f"{method} {url}: network error: {reason}", "network")
-            if not transient or attempt >= self.retries:
-                raise error
-            attempt += 1
-            self.retried += 1
-            time.sleep(self.pause * 2 ** (attempt - 1))
+        self.http.request(method, url, content=body, headers=headers, missing_ok=missing_ok)
 
     def gsp_url(self, graph: str) -> str:
         assert self.target.graph_store
@@ -396,6 +373,7 @@ def push(
         if progress:
             progress("push shared blank nodes", done, total)
     report.requests, report.retries = client.requests, client.retried
+    client.http.close()
     if check:
         report.counted = count_graphs(target)
         wrong = {

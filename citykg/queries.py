@@ -9,6 +9,11 @@ that is unique (``members-of-network``). Its header is YAML after ``#+``::
     #+ tags: [networks, membership]
     #+ defaults:
     #+   - network: https://w3id.org/citykg/id/network/c40
+    #+ budget: {time: 2s, memory: 200MB}
+
+The ``budget`` is what the query may cost on the shipped graph with its default
+parameters (wall time, and peak memory of the process above what it held
+before); ``bench/bench_queries.py`` measures every query against it.
 
 Parameters follow grlc's convention: a variable ``?_name_type`` (``?_network_iri``,
 ``?_year_integer``, ``?_country_string``, ``?_label_en`` for an English
@@ -34,8 +39,16 @@ from .errors import QueryParameterError, UnknownQueryError
 from .namespaces import XSD
 from .sparqltext import inject_values, tokenize
 
+#: libyaml's loader when PyYAML has it (ten times faster than the pure-Python one).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _PARAM_RE = re.compile(r"^(_{1,2})([A-Za-z][A-Za-z0-9]*)_([A-Za-z][A-Za-z0-9-]*)$")
 _IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_INT_RE = re.compile(r"[+-]?\d+")
+_DEC_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR_RE = re.compile(r"\d{4}")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 PARAM_TYPES: dict[str, str] = {
@@ -49,6 +62,48 @@ PARAM_TYPES: dict[str, str] = {
     "date": "a date YYYY-MM-DD",
     "year": "a year YYYY",
 }
+
+
+_TIME_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0}
+_MEMORY_UNITS: dict[str, float] = {"KB": 1e3, "MB": 1e6, "GB": 1e9}
+_AMOUNT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a stored query may cost on the shipped graph: wall time and peak memory.
+
+    >>> Budget.parse({"time": "1.5s", "memory": "200MB"})
+    Budget(seconds=1.5, memory=200000000)
+    >>> str(Budget(0.25, 50_000_000))
+    'time 250ms, memory 50MB'
+    """
+
+    seconds: float
+    memory: int
+
+    @classmethod
+    def parse(cls, raw: object, where: str = "budget") -> Budget:
+        """A budget from its header form ``{time: 2s, memory: 200MB}``; ValueError if malformed."""
+        if not isinstance(raw, dict) or set(raw) != {"time", "memory"}:
+            raise ValueError(f"{where} must be a mapping {{time: 2s, memory: 200MB}}, got {raw!r}")
+        return cls(
+            _amount(raw["time"], _TIME_UNITS, f"{where} time"),
+            int(_amount(raw["memory"], _MEMORY_UNITS, f"{where} memory")),
+        )
+
+    def __str__(self) -> str:
+        t = f"{self.seconds * 1000:g}ms" if self.seconds < 1 else f"{self.seconds:g}s"
+        return f"time {t}, memory {self.memory / 10**6:g}MB"
+
+
+def _amount(value: object, units: dict[str, float], where: str) -> float:
+    m = _AMOUNT_RE.match(str(value))
+    if not m or m.group(2) not in units or float(m.group(1)) <= 0:
+        raise ValueError(
+            f"{where} must be a positive number with a unit ({', '.join(units)}), got {value!r}"
+        )
+    return float(m.group(1)) * units[m.group(2)]
 
 
 @dataclass(frozen=True)
@@ -80,6 +135,7 @@ class StoredQuery:
     endpoint: str | None = None
     parameters: list[Parameter] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    budget: Budget | None = None
 
     @property
     def needs_network(self) -> bool:
@@ -146,7 +202,7 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
     t = p.type
     s = str(value).strip() if not isinstance(value, bool) else ("true" if value else "false")
     if t == "iri":
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", s) or _IRI_BAD.search(s):
+        if not _SCHEME_RE.match(s) or _IRI_BAD.search(s):
             raise bad()
         if not s.startswith(("http://", "https://", "urn:")):
             raise bad()
@@ -154,11 +210,11 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
     if t in ("string", "literal"):
         return Literal(str(value))
     if t == "integer":
-        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", s):
+        if isinstance(value, bool) or not _INT_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.integer)
     if t in ("decimal", "number"):
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
+        if not _DEC_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.decimal)
     if t == "boolean":
@@ -170,11 +226,11 @@ def to_term(p: Parameter, value: object, query: str = "") -> URIRef | Literal:
             dt.date.fromisoformat(s)
         except ValueError:
             raise bad() from None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        if not _DATE_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.date)
     if t == "year":
-        if not re.fullmatch(r"\d{4}", s):
+        if not _YEAR_RE.fullmatch(s):
             raise bad()
         return Literal(s, datatype=XSD.gYear)
     if _LANG_RE.match(t):
@@ -193,7 +249,7 @@ def parse_header(text: str, path: Path) -> dict[str, Any]:
     if not lines:
         return {}
     try:
-        meta = yaml.safe_load("\n".join(lines)) or {}
+        meta = yaml.load("\n".join(lines), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as e:
         raise UnknownQueryError(f"{path}: the #+ header is not valid YAML: {e}") from None
     if not isinstance(meta, dict):
@@ -235,6 +291,12 @@ def load_query(path: Path, name: str) -> StoredQuery:
                 default=defaults.get(pname),
             )
         )
+    budget = None
+    if "budget" in meta:
+        try:
+            budget = Budget.parse(meta["budget"], f"{path}: #+ budget")
+        except ValueError as e:
+            raise UnknownQueryError(str(e)) from None
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [tags]
@@ -248,45 +310,65 @@ def load_query(path: Path, name: str) -> StoredQuery:
         endpoint=meta.get("endpoint"),
         parameters=params,
         meta=meta,
+        budget=budget,
     )
 
 
 class QueryLibrary:
-    """All stored queries of the configured folders; later folders add to earlier ones."""
+    """All stored queries of the configured folders; later folders add to earlier ones.
+
+    Files are read when first needed: :meth:`get` reads only the query it names.
+    """
 
     def __init__(self, folders: list[Path]) -> None:
         self.folders = folders
         self._queries: dict[str, StoredQuery] | None = None
+        self._paths: dict[str, Path] | None = None
+        self._loaded: dict[str, StoredQuery] = {}
+        self._stems: dict[str, list[str]] | None = None
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Query name to file, without reading the files."""
+        if self._paths is None:
+            found: dict[str, Path] = {}
+            for folder in self.folders:
+                for path in sorted(folder.rglob("*.rq")):
+                    found[path.relative_to(folder).with_suffix("").as_posix()] = path
+            self._paths = dict(sorted(found.items()))
+        return self._paths
+
+    def _load(self, name: str) -> StoredQuery:
+        if name not in self._loaded:
+            self._loaded[name] = load_query(self.paths[name], name)
+        return self._loaded[name]
 
     @property
     def queries(self) -> dict[str, StoredQuery]:
         if self._queries is None:
-            found: dict[str, StoredQuery] = {}
-            for folder in self.folders:
-                for path in sorted(folder.rglob("*.rq")):
-                    name = path.relative_to(folder).with_suffix("").as_posix()
-                    found[name] = load_query(path, name)
-            self._queries = dict(sorted(found.items()))
+            self._queries = {name: self._load(name) for name in self.paths}
         return self._queries
 
     def __iter__(self) -> Any:
         return iter(self.queries.values())
 
     def __len__(self) -> int:
-        return len(self.queries)
+        return len(self.paths)
 
     def get(self, name: str) -> StoredQuery:
         """A query by full name (``group/name``) or by unique file stem."""
-        qs = self.queries
-        if name in qs:
-            return qs[name]
-        by_stem = [q for n, q in qs.items() if n.rsplit("/", 1)[-1] == name]
+        paths = self.paths
+        if name in paths:
+            return self._load(name)
+        if self._stems is None:
+            self._stems = {}
+            for n in paths:
+                self._stems.setdefault(n.rsplit("/", 1)[-1], []).append(n)
+        by_stem = self._stems.get(name, [])
         if len(by_stem) == 1:
-            return by_stem[0]
+            return self._load(by_stem[0])
         if len(by_stem) > 1:
-            raise UnknownQueryError(
-                f"query name '{name}' is ambiguous: {', '.join(q.name for q in by_stem)}"
-            )
+            raise UnknownQueryError(f"query name '{name}' is ambiguous: {', '.join(by_stem)}")
         raise UnknownQueryError(f"no stored query named '{name}' (see `citykg query --list`)")
 
 

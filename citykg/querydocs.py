@@ -7,15 +7,25 @@ from the fixture and says so. Queries tagged ``network`` get no example.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any, Protocol
 
-from .api import KnowledgeGraph
-from .queries import library_markdown
+from .queries import QueryLibrary, library_markdown
 from .resources import resource_root
-from .results import GraphResult, SelectResult
+from .results import GraphResult, QueryResult, SelectResult
 
 ROWS = 5
+
+
+class Queryable(Protocol):
+    """What the documentation needs of a graph (a :class:`citykg.api.Queryable` is one)."""
+
+    @property
+    def library(self) -> QueryLibrary: ...
+
+    def query(self, name: str, *, allow_network: bool = False, **params: Any) -> QueryResult: ...
 
 
 def questions_file() -> Path:
@@ -44,7 +54,7 @@ def render(result: object, where: str) -> str:
     return ""
 
 
-def examples(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> dict[str, str]:
+def examples(shipped: Queryable, fixture: Queryable | None = None) -> dict[str, str]:
     """Rendered examples per query name."""
     out = {}
     for q in shipped.library:
@@ -59,6 +69,56 @@ def examples(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> 
     return out
 
 
-def query_docs(shipped: KnowledgeGraph, fixture: KnowledgeGraph | None = None) -> str:
+def query_docs(shipped: Queryable, fixture: Queryable | None = None) -> str:
     """The whole ``queries/README.md``."""
     return library_markdown(shipped.library, examples(shipped, fixture), questions=read_questions())
+
+
+def query_list(library: QueryLibrary, fmt: str = "table") -> str:
+    """The stored queries as a table, JSON or a Markdown table (``citykg query --list``).
+
+    >>> print(query_list(QueryLibrary([]), "markdown"), end="")
+    | query | summary | parameters | tags |
+    |---|---|---|---|
+    """
+    if fmt == "json":
+        return (
+            json.dumps(
+                [
+                    {
+                        "name": q.name,
+                        "summary": q.summary,
+                        "tags": q.tags,
+                        "parameters": [
+                            {
+                                "name": p.name,
+                                "type": p.type,
+                                "optional": p.optional,
+                                "default": p.default,
+                            }
+                            for p in q.parameters
+                        ],
+                    }
+                    for q in library
+                ],
+                indent=1,
+            )
+            + "\n"
+        )
+    if fmt == "markdown":
+        lines = ["| query | summary | parameters | tags |", "|---|---|---|---|"]
+        for q in library:
+            params = ", ".join(f"`{p.name}` ({p.type})" for p in q.parameters) or "—"
+            lines.append(f"| `{q.name}` | {q.summary} | {params} | {', '.join(q.tags)} |")
+        return "\n".join(lines) + "\n"
+    rows = [
+        (q.name, q.summary, ", ".join(f"{p.name}:{p.type}" for p in q.parameters)) for q in library
+    ]
+    w0 = max([len("name")] + [len(r[0]) for r in rows])
+    w1 = min(70, max([len("summary")] + [len(r[1]) for r in rows]))
+    out = [f"{'name':<{w0}}  {'summary':<{w1}}  parameters"]
+    for n, s, p in rows:
+        s = s if len(s) <= w1 else s[: w1 - 1] + "…"
+        out.append(f"{n:<{w0}}  {s:<{w1}}  {p}".rstrip())
+    out.append(f"({len(rows)} stored queries)")
+    return "\n".join(out) + "\n"

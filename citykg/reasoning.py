@@ -26,13 +26,14 @@ import itertools
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from .errors import ReasonerError
+from .extras import require
 from .namespaces import OWL, RDF, RDFS, graph_iri
 from .results import SelectResult
 from .store import OxigraphStore
@@ -464,13 +465,21 @@ def consistency_checks(ax: Axioms) -> list[tuple[str, str]]:
 
 @dataclass
 class RLReport:
-    """What one materialisation did."""
+    """What one materialisation did.
+
+    ``changed_predicates`` and ``changed_classes`` name the predicates (and the
+    classes of ``rdf:type`` triples) of everything it added, so that validation
+    can tell which shapes the new inferences touch.
+    """
 
     inferred: int
     rounds: int
     rules: int
     custom_rules: int
     inconsistencies: list[str]
+    incremental: bool = False
+    changed_predicates: set[str] = field(default_factory=set)
+    changed_classes: set[str] = field(default_factory=set)
 
 
 def load_custom_rules(rule_dirs: list[Path]) -> list[tuple[Path, str, str]]:
@@ -486,69 +495,280 @@ def load_custom_rules(rule_dirs: list[Path]) -> list[tuple[Path, str, str]]:
     return out
 
 
+# --- semi-naive evaluation ----------------------------------------------------
+
+#: Working graphs of the semi-naive loop: the triples new in the previous round,
+#: and those found in this one. Both are empty outside :func:`materialise`.
+DELTA = str(graph_iri("_delta"))
+NEXT = str(graph_iri("_next"))
+_ATOM_RE = re.compile(r"GRAPH \?\w+ \{")
+_NOT_EXISTS = " FILTER NOT EXISTS { GRAPH ?any {"
+
+
+@dataclass
+class CompiledRule:
+    """One compiled RL rule: its full text and one semi-naive variant per body atom.
+
+    Variant ``i`` reads its ``i``-th body atom from the delta graph (the triples
+    new in the previous round) and the others from every graph, so that a round
+    joins only what is new: a derivation that uses no new triple was already
+    made in an earlier round.
+    """
+
+    name: str
+    full: str
+    variants: list[str]
+    template: str = ""
+
+    def construct(self, text: str) -> str:
+        """One of the texts as a ``CONSTRUCT`` query (for the bulk writer)."""
+        return f"CONSTRUCT {{ {self.template} }} " + text[text.index(" WHERE {") + 1 :]
+
+
+def semi_naive(name: str, text: str) -> CompiledRule:
+    """Turn one compiled ``INSERT ... WHERE`` rule into its semi-naive form."""
+    head = f"INSERT {{ GRAPH <{INFERRED}> {{ "
+    assert text.startswith(head), name
+    template = text[len(head) : text.index(" } }", len(head))]
+    text = text.replace(
+        head, f"INSERT {{ GRAPH <{NEXT}> {{ {template} }} GRAPH <{INFERRED}> {{ ", 1
+    )
+    cut = text.index(_NOT_EXISTS)
+    body, tail = text[:cut], text[cut:]
+    atoms = list(_ATOM_RE.finditer(body))
+    variants = [body[: m.start()] + f"GRAPH <{DELTA}> {{" + body[m.end() :] + tail for m in atoms]
+    return CompiledRule(name, text, variants, template)
+
+
+@dataclass
+class CustomRule:
+    """A SPARQL ``CONSTRUCT`` rule and what it reads.
+
+    ``predicates`` and ``classes`` are the IRIs its graph patterns match
+    (``None``: a variable predicate or class, so it may read anything). A round
+    re-runs the rule only when the previous round added a triple it can read;
+    the rule itself is evaluated whole, because its aggregates (``COUNT``,
+    ``HAVING``) cannot be split by body atom.
+    """
+
+    path: Path
+    graph: str
+    text: str
+    predicates: frozenset[str] | None
+    classes: frozenset[str] | None
+
+    def reads(self, predicates: set[str], classes: set[str]) -> bool:
+        if self.predicates is None or self.classes is None:
+            return True
+        if predicates & self.predicates:
+            return True
+        return str(RDF.type) in predicates and bool(classes & self.classes)
+
+
+def _footprint(text: str, path: Path) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """The predicates and ``rdf:type`` classes a query's patterns match (from its parse)."""
+    from rdflib.paths import Path as RPath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import URIRef, Variable
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception as e:  # noqa: BLE001 - rdflib raises pyparsing and its own errors
+        raise ReasonerError(f"{path}: malformed rule: {e}") from None
+    preds: set[str] = set()
+    classes: set[str] = set()
+    anything = False
+
+    def path_iris(p: object) -> None:
+        nonlocal anything
+        if isinstance(p, URIRef):
+            preds.add(str(p))
+        elif isinstance(p, Variable):
+            anything = True
+        elif isinstance(p, RPath):
+            for attr in ("args", "arg", "path"):
+                sub = getattr(p, attr, None)
+                if isinstance(sub, list):
+                    for x in sub:
+                        path_iris(x)
+                elif sub is not None:
+                    path_iris(sub)
+
+    def walk(node: object, seen: set[int]) -> None:
+        nonlocal anything
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if getattr(node, "name", None) == "BGP":
+                for _s, p, o in node.get("triples", []):
+                    path_iris(p)
+                    if p == URIRef(str(RDF.type)):
+                        if isinstance(o, URIRef):
+                            classes.add(str(o))
+                        else:
+                            anything = True
+            for v in node.values():
+                walk(v, seen)
+        elif isinstance(node, list | tuple):
+            for v in node:
+                walk(v, seen)
+
+    walk(algebra, set())
+    if anything:
+        return None, None
+    return frozenset(preds), frozenset(classes)
+
+
+def read_custom_rules(rule_dirs: list[Path]) -> list[CustomRule]:
+    """The custom rules of ``rule_dirs`` with what each reads."""
+    out = []
+    for path, graph, text in load_custom_rules(rule_dirs):
+        preds, classes = _footprint(text, path)
+        out.append(CustomRule(path, graph, text, preds, classes))
+    return out
+
+
+def _count(store: ox.Store, graph: str) -> int:
+    res = store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    assert isinstance(res, ox.QuerySolutions)
+    n = next(iter(res))["n"]
+    assert isinstance(n, ox.Literal)
+    return int(n.value)
+
+
+def delta_signature(store: ox.Store, graph: str) -> tuple[set[str], set[str]]:
+    """The predicates, and the classes of ``rdf:type`` triples, in one graph."""
+    preds = {
+        s["p"].value  # type: ignore[union-attr]
+        for s in store.query(f"SELECT DISTINCT ?p {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")  # type: ignore[union-attr]
+    }
+    classes = {
+        s["c"].value  # type: ignore[union-attr]
+        for s in store.query(  # type: ignore[union-attr]
+            f"SELECT DISTINCT ?c {{ GRAPH <{graph}> {{ ?s a ?c FILTER(isIRI(?c)) }} }}"
+        )
+    }
+    return preds, classes
+
+
 def materialise(
     store: OxigraphStore,
     rule_dirs: list[Path] | None = None,
     *,
     max_rounds: int = 50,
     progress: Callable[[int, int], None] | None = None,
+    delta: Iterable[ox.Triple | ox.Quad] | None = None,
+    bulk: bool = False,
 ) -> RLReport:
     """Run the RL rules and the custom rules to a fixpoint, into the ``inferred`` graph.
 
-    The ``inferred`` graph is cleared first, so a rebuild never keeps stale
-    inferences. Returns counts and the inconsistencies found.
+    Evaluation is semi-naive: the first round runs every rule in full, each later
+    round joins only the triples new in the round before (see
+    :class:`CompiledRule`), and a custom rule re-runs only when a triple it reads
+    was added (see :class:`CustomRule`).
+
+    Without ``delta``, the ``inferred`` graph is cleared first, so a rebuild never
+    keeps stale inferences. With ``delta`` (triples just added to the asserted
+    graphs, to a store whose inferences were complete before), nothing is
+    cleared and the first round is already a delta round: the result is the
+    same as a full run, because every rule is monotone. Removing triples is not
+    incremental: run without ``delta``. Returns counts and the inconsistencies.
+
+    With ``bulk`` the rules of a round run as read-only ``CONSTRUCT`` queries
+    and their results are written with Oxigraph's bulk loader, bypassing
+    transactions: much faster on an on-disk store, and the same result.
     """
-    store.clear("inferred")
-    ax = read_axioms(store.ox)
-    rules = compile_rules(ax)
-    custom = load_custom_rules(rule_dirs or [])
-
-    def size() -> int:
-        res = store.ox.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} }}")
-        assert isinstance(res, ox.QuerySolutions)
-        n = next(iter(res))["n"]
-        assert isinstance(n, ox.Literal)
-        return int(n.value)
-
-    before = -1
+    sx = store.ox
+    for g in (DELTA, NEXT):
+        sx.clear_graph(ox.NamedNode(g))
+    incremental = delta is not None
+    if not incremental:
+        store.clear("inferred")
+    ax = read_axioms(sx)
+    rules = [semi_naive(n, t) for n, t in compile_rules(ax)]
+    custom = read_custom_rules(rule_dirs or [])
+    changed_p: set[str] = set()
+    changed_c: set[str] = set()
+    if delta is not None:
+        d = ox.NamedNode(DELTA)
+        sx.extend(ox.Quad(t.subject, t.predicate, t.object, d) for t in delta)
+        if _count(sx, DELTA) == 0:
+            return RLReport(_count(sx, INFERRED), 0, len(rules), len(custom), [], True)
     rounds = 0
-    while rounds < max_rounds:
+    full_round = not incremental
+    while True:
         rounds += 1
-        for _name, text in rules:
-            store.ox.update(text)
-        for path, graph, text in custom:
+        if rounds > max_rounds:
+            raise ReasonerError(
+                f"RL materialisation did not reach a fixpoint in {max_rounds} rounds"
+            )
+        preds, classes = (set(), set()) if full_round else delta_signature(sx, DELTA)
+        nxt = ox.NamedNode(NEXT)
+        if bulk:
+            inf = ox.NamedNode(INFERRED)
+            for rule in rules:
+                for text in [rule.full] if full_round else rule.variants:
+                    res = sx.query(rule.construct(text))
+                    assert isinstance(res, ox.QueryTriples)
+                    # streamed from the query's snapshot into the bulk loader
+                    sx.bulk_extend(
+                        ox.Quad(t.subject, t.predicate, t.object, g)
+                        for t in res
+                        for g in (inf, nxt)
+                    )
+        else:
+            for rule in rules:
+                for text in [rule.full] if full_round else rule.variants:
+                    sx.update(text)
+        for crule in custom:
+            if not full_round and not crule.reads(preds, classes):
+                continue
             try:
-                res = store.ox.query(text, use_default_graph_as_union=True)
+                res = sx.query(crule.text, use_default_graph_as_union=True)
             except SyntaxError as e:
-                raise ReasonerError(f"{path}: malformed rule: {e}") from None
+                raise ReasonerError(f"{crule.path}: malformed rule: {e}") from None
             if not isinstance(res, ox.QueryTriples):
-                raise ReasonerError(f"{path}: a rule must be a CONSTRUCT query")
-            target = ox.NamedNode(str(graph_iri(graph)))
+                raise ReasonerError(f"{crule.path}: a rule must be a CONSTRUCT query")
+            target = ox.NamedNode(str(graph_iri(crule.graph)))
             new = [
-                ox.Quad(t.subject, t.predicate, t.object, target)
-                for t in res
-                if next(iter(store.ox.quads_for_pattern(t.subject, t.predicate, t.object)), None)
-                is None
+                t
+                for t in set(res)
+                if next(iter(sx.quads_for_pattern(t.subject, t.predicate, t.object)), None) is None
             ]
             if new:
-                store.ox.extend(new)
-        now = size() + sum(
-            store.graph_sizes().get(g, 0) for g in {g for _, g, _ in custom} - {"inferred"}
-        )
+                write = sx.bulk_extend if bulk else sx.extend
+                write(ox.Quad(t.subject, t.predicate, t.object, target) for t in new)
+                write(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in new)
+        full_round = False
+        sx.clear_graph(ox.NamedNode(DELTA))
+        sx.update(f"ADD <{NEXT}> TO <{DELTA}>")
+        sx.clear_graph(nxt)
+        found = _count(sx, DELTA)
         if progress is not None:
-            progress(rounds, now)
-        if now == before:
+            progress(rounds, found)
+        if found == 0:
             break
-        before = now
-    else:
-        raise ReasonerError(f"RL materialisation did not reach a fixpoint in {max_rounds} rounds")
+        p, c = delta_signature(sx, DELTA)
+        changed_p |= p
+        changed_c |= c
+    sx.clear_graph(ox.NamedNode(DELTA))
     problems: list[str] = []
     for name, text in consistency_checks(ax):
         check = store.query(text)
         assert isinstance(check, SelectResult)
         for row in check.rows:
             problems.append(f"{name}: " + ", ".join(f"<{t}>" for t in row if t is not None))
-    return RLReport(size(), rounds, len(rules), len(custom), problems)
+    return RLReport(
+        _count(sx, INFERRED),
+        rounds,
+        len(rules),
+        len(custom),
+        problems,
+        incremental,
+        changed_p,
+        changed_c,
+    )
 
 
 # --- OWL 2 DL with HermiT ---------------------------------------------------
@@ -585,6 +805,7 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     turned into plain strings on the reasoner's copy, never in the sources.
     Raises :class:`ReasonerError` when Java is missing or the reasoner crashes.
     """
+    require("owlready2", "dl", "the OWL 2 DL check (citykg reason --dl)")
     if not java_available():
         raise ReasonerError(
             "the OWL 2 DL check needs Java (HermiT runs on the JVM); "
@@ -593,14 +814,13 @@ def check_dl(files: list[Path], *, timeout_note: str = "") -> DLReport:
     import rdflib
 
     from .store import parse_file
+    from .terms import triple_to_rdflib
 
     g = rdflib.Graph()
     mapped = 0
-    from .store import to_rdflib
-
     for f in files:
         for t in parse_file(f):
-            s, p, o = to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)  # type: ignore[arg-type]
+            s, p, o = triple_to_rdflib(t)
             if (
                 isinstance(o, rdflib.Literal)
                 and o.datatype is not None

@@ -7,6 +7,7 @@ same graph is built.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 RESOURCE_KINDS: tuple[str, ...] = ("ontology", "shapes", "data", "queries")
@@ -30,3 +31,11 @@ def resource_dir(kind: str) -> Path:
     if kind not in RESOURCE_KINDS:
         raise ValueError(f"unknown resource kind {kind!r}; expected one of {RESOURCE_KINDS}")
     return resource_root() / kind
+
+
+def installed_version() -> str:
+    """The installed package's version (``importlib.metadata``: the one place it lives)."""
+    try:
+        return version("citykg")
+    except PackageNotFoundError:  # a source checkout that was never installed
+        return "0.0.0+unknown"

@@ -97,17 +97,25 @@ def term_from_json(binding: dict[str, str]) -> Term:
     raise ValueError(f"unknown term type {kind!r} in SPARQL JSON results")
 
 
+_INT_NAMES = frozenset(str(t) for t in _INT_TYPES)
+_FLOAT_NAMES = frozenset(str(t) for t in _FLOAT_TYPES)
+_GYEAR = str(XSD.gYear)
+_BOOLEAN = str(XSD.boolean)
+_DATES = frozenset({str(XSD.date), str(XSD.dateTime)})
+
+
 def _python_value(term: Term | None) -> Any:
+    # datatypes are compared as plain strings: rdflib's URIRef equality is slow
     if term is None:
         return None
     if isinstance(term, Literal):
-        dt = term.datatype
+        dt = str(term.datatype) if term.datatype is not None else ""
         try:
-            if dt in _INT_TYPES:
-                return int(str(term)[:4] if dt == XSD.gYear else str(term))
-            if dt in _FLOAT_TYPES:
+            if dt in _INT_NAMES:
+                return int(str(term)[:4] if dt == _GYEAR else str(term))
+            if dt in _FLOAT_NAMES:
                 return float(str(term))
-            if dt == XSD.boolean:
+            if dt == _BOOLEAN:
                 return str(term) in ("true", "1")
         except ValueError:
             return str(term)
@@ -121,6 +129,8 @@ class SelectResult:
 
     variables: list[str]
     rows: list[Row] = field(default_factory=list)
+    #: Set when a result cap cut the rows: one line saying how to get the rest.
+    truncated: str | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -145,33 +155,38 @@ class SelectResult:
 
         Integers become nullable ``Int64``, decimals and doubles ``float64``,
         booleans ``boolean``, ``xsd:date`` and ``xsd:dateTime`` datetimes, and the
-        rest strings (IRIs as their text).
+        rest strings (IRIs as their text). Needs the ``notebook`` extra (pandas).
         """
+        from .extras import require
+
+        require("pandas", "notebook", "to_dataframe()")
         import pandas as pd
 
         data: dict[str, Any] = {}
         for i, var in enumerate(self.variables):
             col = [r[i] for r in self.rows]
-            types = {t.datatype for t in col if isinstance(t, Literal)}
+            types: set[str] = set()
+            only_literals = True
+            for t in col:
+                if t is None:
+                    continue
+                if isinstance(t, Literal):
+                    types.add(str(t.datatype) if t.datatype is not None else "")
+                else:
+                    only_literals = False
             values = [_python_value(t) for t in col]
-            if (
-                types
-                and types <= _INT_TYPES
-                and all(isinstance(t, Literal) or t is None for t in col)
-            ):
+            if types and only_literals and types <= _INT_NAMES:
                 data[var] = pd.array(values, dtype="Int64")
-            elif (
-                types
-                and types <= (_FLOAT_TYPES | _INT_TYPES)
-                and all(isinstance(t, Literal) or t is None for t in col)
-            ):
+            elif types and only_literals and types <= (_FLOAT_NAMES | _INT_NAMES):
                 data[var] = pd.array(
                     [float(v) if v is not None else None for v in values], dtype="Float64"
                 )
-            elif types == {XSD.boolean}:
+            elif types == {_BOOLEAN}:
                 data[var] = pd.array(values, dtype="boolean")
-            elif types and types <= {XSD.date, XSD.dateTime}:
-                data[var] = pd.to_datetime(pd.Series(values, dtype="string"), errors="coerce")
+            elif types and types <= _DATES:
+                data[var] = pd.to_datetime(
+                    pd.Series(values, dtype="string"), errors="coerce", format="ISO8601"
+                )
             else:
                 data[var] = pd.array(values, dtype="string")
         return pd.DataFrame(data, columns=self.variables)
@@ -193,7 +208,8 @@ class SelectResult:
                 ]
             },
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+        # no indent: the json module's C encoder serves only compact output
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def to_xml(self) -> str:
         """SPARQL Query Results XML."""
@@ -301,6 +317,8 @@ class GraphResult:
     """The triples of a CONSTRUCT or DESCRIBE query."""
 
     triples: list[tuple[Term, URIRef, Term]]
+    #: Set when a result cap cut the triples: one line saying how to get the rest.
+    truncated: str | None = None
 
     def __len__(self) -> int:
         return len(self.triples)

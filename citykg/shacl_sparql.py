@@ -35,6 +35,7 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import BNode, Literal, Node, URIRef
 
 from .errors import CitykgError
+from .terms import to_rdflib
 
 #: Datatypes whose lexical forms pySHACL checks through rdflib (``ill_typed``).
 _CHECKED_DATATYPES = frozenset(
@@ -105,23 +106,9 @@ class RawResult:
     message: Literal | None
 
 
-# --- term conversion -------------------------------------------------------
-
-
-def to_rdflib(term: object) -> Node:
-    """An Oxigraph term as the rdflib term pySHACL would report."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
-    raise TypeError(f"unexpected term {term!r}")
+def _term(term: object) -> Node:
+    """An Oxigraph term as the rdflib term pySHACL would report (normalised literals)."""
+    return to_rdflib(term, normalize=True)
 
 
 def _sparql_term(node: Node) -> str:
@@ -520,14 +507,12 @@ def run(
     for cq in queries:
         sev, shape, comp, msg = cq.shape.severity, cq.source, cq.component, cq.message
         for row in _rows(store, cq.text, graphs):
-            focus = to_rdflib(row["this"])
+            focus = _term(row["this"])
             if cq.kind == "focus":
                 out.append(RawResult(sev, shape, comp, focus, cq.path, None, msg))
             elif cq.kind == "closed":
                 out.append(
-                    RawResult(
-                        sev, shape, comp, focus, to_rdflib(row["p"]), to_rdflib(row["v"]), msg
-                    )
+                    RawResult(sev, shape, comp, focus, _term(row["p"]), _term(row["v"]), msg)
                 )
             elif cq.kind == "sparql":
                 path = row["path"] if "path" in _vars(row) else None
@@ -538,13 +523,13 @@ def run(
                         shape,
                         comp,
                         focus,
-                        to_rdflib(path) if path is not None else None,
-                        to_rdflib(value) if value is not None else focus,
+                        _term(path) if path is not None else None,
+                        _term(value) if value is not None else focus,
                         msg,
                     )
                 )
             else:
-                v = to_rdflib(row["v"])
+                v = _term(row["v"])
                 if cq.kind == "datatype" and datatype_matches(v, cq.check):  # type: ignore[arg-type]
                     continue
                 if cq.kind == "or" and any(datatype_matches(v, d) for d in cq.check):  # type: ignore[attr-defined]
@@ -576,7 +561,7 @@ def store_subclasses(
                 f"SELECT DISTINCT ?s WHERE {{ ?s <{rdflib.RDFS.subClassOf}>* {_sparql_term(cls)} "
                 f"FILTER (isIRI(?s)) }}"
             )
-            found = {_sparql_term(to_rdflib(row["s"])) for row in _rows(store, text, graphs)}
+            found = {_sparql_term(_term(row["s"])) for row in _rows(store, text, graphs)}
             cache[cls] = sorted(found | {_sparql_term(cls)})
         return cache[cls]
 
@@ -650,6 +635,5 @@ __all__ = [
     "report_graph",
     "results_of_report",
     "run",
-    "to_rdflib",
     "validate_store",
 ]

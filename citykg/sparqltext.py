@@ -1,17 +1,20 @@
 """Reading SPARQL text without running it: tokens, query form, safety checks.
 
-citykg inspects every query before an engine sees it, because the engines it
-runs on (Oxigraph, rdflib) would otherwise call any ``SERVICE`` IRI a query
-names. The tokenizer knows comments, strings and IRIs, so a keyword inside a
-string or a comment is not mistaken for the real thing.
+The tokenizer here serves editing jobs only (binding parameters, lint): it
+knows comments, strings and IRIs but not every lexical rule of SPARQL, so it
+never decides what a query does. The query form and the safety checks
+(:func:`check_safe`: updates, ``SERVICE``) come from the parsed query, in
+:mod:`citykg.guard`.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 
-from .errors import ForbiddenQueryError, QueryError
+from .errors import QueryError
 
 _TOKEN = re.compile(
     r"""
@@ -51,13 +54,19 @@ def tokenize(text: str) -> list[Token]:
     >>> [t.text for t in tokenize('SELECT * WHERE { ?s ?p "SERVICE" } # SERVICE')]
     ['SELECT', '*', 'WHERE', '{', '?s', '?p', '"SERVICE"', '}']
     """
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[Token, ...]:
+    # stored queries are tokenized again and again (binding, checking): remember them
     out = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "other"
         if kind in ("ws", "comment"):
             continue
         out.append(Token(kind, m.group(), m.start()))
-    return out
+    return tuple(out)
 
 
 def keywords(tokens: list[Token]) -> list[str]:
@@ -66,45 +75,34 @@ def keywords(tokens: list[Token]) -> list[str]:
 
 
 def query_form(text: str) -> str:
-    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``; raises for an update.
+    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``, from the parsed query; raises for an update.
 
     >>> query_form("PREFIX x: <http://x/> ASK { ?s ?p ?o }")
     'ASK'
     """
-    for word in keywords(tokenize(text)):
-        if word in QUERY_FORMS:
-            return word
-        if word in UPDATE_KEYWORDS:
-            raise ForbiddenQueryError(
-                f"this is a SPARQL update ({word}); citykg runs queries only, the graph is read-only"
-            )
-    raise QueryError("not a SPARQL query: no SELECT, CONSTRUCT, ASK or DESCRIBE found")
+    from . import guard
+
+    return guard.query_form(text)
 
 
 def service_iris(text: str) -> list[str]:
-    """The endpoints named by ``SERVICE`` clauses (``?var`` for a variable endpoint).
+    """The endpoints named by ``SERVICE`` clauses of the parsed query (``?var`` for a variable).
 
     >>> service_iris('SELECT * { SERVICE SILENT <http://evil/sparql> { ?s ?p ?o } }')
     ['http://evil/sparql']
     """
-    toks = tokenize(text)
-    found = []
-    for i, t in enumerate(toks):
-        if t.kind == "name" and t.text.upper() == "SERVICE":
-            j = i + 1
-            if j < len(toks) and toks[j].kind == "name" and toks[j].text.upper() == "SILENT":
-                j += 1
-            if j < len(toks):
-                nxt = toks[j]
-                found.append(nxt.text[1:-1] if nxt.kind == "iri" else nxt.text)
-    return found
+    from . import guard
+
+    return list(guard.inspect_services(text))
 
 
+@functools.lru_cache(maxsize=512)
 def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str:
     """Refuse what a read-only, offline graph must not run; return the query form.
 
-    Refused: updates (``INSERT``, ``LOAD``...), and ``SERVICE`` to any endpoint
-    not in ``allowed_services`` (a variable endpoint is always refused).
+    The decision is :func:`citykg.guard.inspect`'s, made from the parse tree:
+    updates (``INSERT``, ``LOAD``...) and ``SERVICE`` to any endpoint not in
+    ``allowed_services`` are refused.
 
     >>> check_safe("SELECT * { ?s ?p ?o }")
     'SELECT'
@@ -113,15 +111,9 @@ def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str
     ...
     citykg.errors.ForbiddenQueryError: SERVICE <http://x/> is not allowed: queries never fetch remote data unless the endpoint is on the allow-list
     """
-    form = query_form(text)
-    for iri in service_iris(text):
-        if iri not in allowed_services:
-            shown = iri if iri.startswith("?") else f"<{iri}>"
-            raise ForbiddenQueryError(
-                f"SERVICE {shown} is not allowed: queries never fetch remote data "
-                "unless the endpoint is on the allow-list"
-            )
-    return form
+    from . import guard
+
+    return guard.check_safe(text, allowed_services)
 
 
 def nesting_depth(text: str) -> int:
@@ -183,3 +175,38 @@ def inject_values(text: str, names: list[str], terms: list[str]) -> str:
     pos = where_brace(text) + 1
     block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(terms) + ") }"
     return text[:pos] + block + text[pos:]
+
+
+def declared_prefixes(text: str) -> set[str]:
+    """The prefix names a query declares itself (``PREFIX ex: <...>``), without the colon.
+
+    >>> sorted(declared_prefixes("PREFIX ex: <http://x/> prefix : <http://y/> SELECT * {}"))
+    ['', 'ex']
+    """
+    toks = tokenize(text)
+    return {
+        nxt.text[:-1]
+        for t, nxt in itertools.pairwise(toks)
+        if t.kind == "name" and t.text.upper() == "PREFIX" and nxt.kind == "pname"
+    }
+
+
+def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
+    """The query with ``PREFIX`` declarations for the prefixes it uses but does not declare.
+
+    The declarations go on the query's first line, before its text, so the line
+    numbers in an error message stay the query's own. A prefix the query
+    declares itself keeps the query's meaning.
+
+    >>> with_prefixes("SELECT ?n { ?n a ex:C }", {"ex": "http://x/", "no": "http://n/"})
+    'PREFIX ex: <http://x/> SELECT ?n { ?n a ex:C }'
+    >>> with_prefixes("PREFIX ex: <http://y/> SELECT ?n { ?n a ex:C }", {"ex": "http://x/"})
+    'PREFIX ex: <http://y/> SELECT ?n { ?n a ex:C }'
+    """
+    toks = tokenize(text)
+    declared = declared_prefixes(text)
+    used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
+    missing = [p for p in prefixes if p in used and p not in declared]
+    if not missing:
+        return text
+    return "".join(f"PREFIX {p}: <{prefixes[p]}> " for p in missing) + text

@@ -2,25 +2,27 @@
 
 :class:`OxigraphStore` (the default) keeps the graph in Oxigraph, in memory or
 on disk. :class:`RemoteStore` speaks the SPARQL 1.1 Protocol to a server
-(through SPARQLWrapper). Everything above this module talks to the
+(through :mod:`citykg.http`). Everything above this module talks to the
 :class:`Store` protocol only.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
-from rdflib.term import BNode, Literal, URIRef
+from rdflib.term import URIRef
 
 from .errors import EndpointError, ParseError, QueryError, SourceNotFoundError
-from .namespaces import GRAPH_NAMES, graph_iri
+from .http import HttpClient, Policy
+from .namespaces import CKG, GRAPH_NAMES, graph_iri
 from .results import AskResult, GraphResult, QueryResult, SelectResult, Term, term_from_json
 from .sparqltext import query_form
+from .terms import to_oxigraph, to_rdflib
 
 RDFTriple = tuple[Term, URIRef, Term]
 
@@ -33,41 +35,6 @@ FORMATS_BY_SUFFIX: dict[str, ox.RdfFormat] = {
     ".owl": ox.RdfFormat.RDF_XML,
     ".jsonld": ox.RdfFormat.JSON_LD,
 }
-
-
-# --- term conversion ------------------------------------------------------
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
-    """An rdflib term for an Oxigraph term (literals keep their lexical form)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def to_oxigraph(term: Term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An Oxigraph term for an rdflib term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 def parse_file(path: Path, *, base_iri: str | None = None) -> list[ox.Triple | ox.Quad]:
@@ -145,6 +112,20 @@ def _sizes(result: QueryResult) -> dict[str, int]:
     return sizes
 
 
+def class_counts(store: Store) -> dict[str, int]:
+    """Instances per ``ckg:`` class outside the ontology graph (asserted and inferred),
+    largest first: the figures of ``citykg info``, the server's pages and VoID."""
+    res = store.query(
+        "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a ?c } "
+        f"FILTER(STRSTARTS(STR(?c), '{CKG}')) "
+        f"FILTER(?g != <{graph_iri('ontology')}>) }} GROUP BY ?c ORDER BY DESC(?n) ?c"
+    )
+    assert isinstance(res, SelectResult)
+    return {
+        str(c)[len(str(CKG)) :]: int(str(n)) for c, n in res.rows if c is not None and n is not None
+    }
+
+
 def _graph_node(name: str) -> ox.NamedNode:
     return ox.NamedNode(name if ":" in name else str(graph_iri(name)))
 
@@ -152,9 +133,20 @@ def _graph_node(name: str) -> ox.NamedNode:
 class OxigraphStore:
     """The embedded default: an Oxigraph store in memory, or on disk at ``path``."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, store: ox.Store | None = None) -> None:
         self.path = path
-        self.ox = ox.Store(str(path)) if path is not None else ox.Store()
+        if store is not None:  # an existing Oxigraph store (the server's read-only snapshot)
+            self.ox = store
+        else:
+            self.ox = ox.Store(str(path)) if path is not None else ox.Store()
+
+    @classmethod
+    def wrap(cls, store: ox.Store, path: Path | None = None) -> OxigraphStore:
+        """An :class:`OxigraphStore` over an open Oxigraph store (a read-only one too)."""
+        self = cls.__new__(cls)
+        self.path = path
+        self.ox = store
+        return self
 
     def query(
         self,
@@ -162,8 +154,9 @@ class OxigraphStore:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        max_rows: int | None = None,
     ) -> QueryResult:
-        form = query_form(text)
+        """Run a query; read at most ``max_rows`` rows (or triples) from the engine."""
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
             kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
@@ -174,26 +167,36 @@ class OxigraphStore:
         try:
             res = self.ox.query(text, **kwargs)  # type: ignore[arg-type]
         except SyntaxError as e:
+            query_form(text)  # an update is refused as such, not as a malformed query
             raise QueryError(f"malformed query: {e}") from None
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"query failed: {e}") from None
         if isinstance(res, ox.QueryBoolean):
             return AskResult(bool(res))
+        memo: dict[object, Term] = {}
+
+        def conv(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Term:
+            # the same term comes back in many rows: convert it once per result
+            r = memo.get(t)
+            if r is None:
+                r = memo[t] = to_rdflib(t)
+            return r
+
         if isinstance(res, ox.QuerySolutions):
             names = [v.value for v in res.variables]
             rows = [
-                tuple(to_rdflib(sol[i]) if sol[i] is not None else None for i in range(len(names)))
-                for sol in res
+                tuple(None if v is None else conv(v) for v in sol)  # type: ignore[arg-type]
+                for sol in islice(res, max_rows)
             ]
-            return SelectResult(names, rows)  # type: ignore[arg-type]
+            return SelectResult(names, rows)
         if isinstance(res, ox.QueryTriples):
             return GraphResult(
                 [
-                    (to_rdflib(t.subject), URIRef(t.predicate.value), to_rdflib(t.object))
-                    for t in res
-                ]  # type: ignore[misc]
+                    (conv(t.subject), conv(t.predicate), conv(t.object))  # type: ignore[misc]
+                    for t in islice(res, max_rows)
+                ]
             )
-        raise QueryError(f"unexpected result for a {form} query")
+        raise QueryError(f"unexpected query result {type(res).__name__}")
 
     def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
         g = _graph_node(graph)
@@ -227,6 +230,14 @@ class OxigraphStore:
                 continue
             yield (to_rdflib(q.subject), URIRef(q.predicate.value), to_rdflib(q.object))  # type: ignore[arg-type]
 
+    def quads(self, graphs: Iterable[str] = GRAPH_NAMES) -> list[ox.Quad]:
+        """The Oxigraph quads of some named graphs (by short name or IRI)."""
+        return [
+            q
+            for name in graphs
+            for q in self.ox.quads_for_pattern(None, None, None, _graph_node(name))
+        ]
+
     def contains(self, s: Term, p: URIRef, o: Term) -> bool:
         """Whether any graph holds the triple."""
         subject = to_oxigraph(s)
@@ -238,7 +249,7 @@ class OxigraphStore:
 
 
 class RemoteStore:
-    """A SPARQL 1.1 endpoint, queried through SPARQLWrapper (read-only here).
+    """A SPARQL 1.1 endpoint, queried over the SPARQL 1.1 Protocol (read-only here).
 
     Errors say which side failed: ``network`` (cannot connect, timeout),
     ``query`` (the server rejected the query: HTTP 400) or ``endpoint`` (the
@@ -249,38 +260,17 @@ class RemoteStore:
         self.endpoint = endpoint
         self.timeout = timeout
         self.user_agent = user_agent
+        self._http: HttpClient | None = None
 
-    def _wrapper(self, text: str, accept: str) -> bytes:
-        from SPARQLWrapper import POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
-
-        sw = SPARQLWrapper(self.endpoint, agent=self.user_agent)
-        sw.setMethod(POST)
-        sw.setQuery(text)
-        # SPARQLWrapper guesses the query type with a regex that misreads words in
-        # comments ("movement" as MOVE); citykg's tokenizer knows better.
-        sw.queryType = query_form(text)
-        sw.setTimeout(int(max(1, self.timeout)))
-        sw.addCustomHttpHeader("Accept", accept)
-        sw.setOnlyConneg(True)
-        try:
-            resp = sw.query().response
-            body: bytes = resp.read()
-            return body
-        except SPARQLWrapperException as e:
-            msg = str(e).split("\n")[0]
-            kind = "query" if "QueryBadFormed" in type(e).__name__ else "endpoint"
-            raise EndpointError(f"{self.endpoint}: the {kind} failed: {msg}", kind) from None
-        except urllib.error.HTTPError as e:
-            kind = "query" if e.code == 400 else "endpoint"
-            raise EndpointError(
-                f"{self.endpoint}: HTTP {e.code} {e.reason} (the {kind} failed)", kind
-            ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-            reason = getattr(e, "reason", e)
-            raise EndpointError(
-                f"{self.endpoint}: network error, cannot reach the endpoint: {reason}", "network"
-            ) from None
+    def _post(self, text: str, accept: str) -> bytes:
+        """POST the query (SPARQL 1.1 Protocol, form-encoded); the whole body, or an error."""
+        if self._http is None:
+            policy = Policy(user_agent=self.user_agent, timeout=max(1.0, self.timeout), retries=0)
+            self._http = HttpClient(policy)
+        response = self._http.request(
+            "POST", self.endpoint, data={"query": text}, headers={"Accept": accept}
+        )
+        return response.content
 
     def query(
         self,
@@ -291,7 +281,7 @@ class RemoteStore:
     ) -> QueryResult:
         form = query_form(text)
         if form in ("SELECT", "ASK"):
-            body = self._wrapper(text, "application/sparql-results+json")
+            body = self._post(text, "application/sparql-results+json")
             try:
                 doc = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError):
@@ -313,7 +303,7 @@ class RemoteStore:
                     f"{self.endpoint}: malformed SPARQL JSON: {e}", "endpoint"
                 ) from None
             return SelectResult(names, rows)
-        body = self._wrapper(text, "application/n-triples")
+        body = self._post(text, "application/n-triples")
         try:
             triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
         except SyntaxError as e:

@@ -33,11 +33,9 @@ city:q90
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -49,7 +47,6 @@ __all__ = [
     "PREDICATE_ORDER",
     "is_generated_file",
     "serialize_turtle",
-    "write_atomic",
 ]
 
 #: The first characters of every file this package generates.
@@ -228,33 +225,3 @@ def is_generated_file(path: Path) -> bool:
     with path.open("rb") as handle:
         start = handle.read(len(GENERATED_MARK.encode("utf-8")))
     return start == GENERATED_MARK.encode("utf-8")
-
-
-def write_atomic(path: Path, text: str | bytes | Iterable[str]) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder.
-
-    The file appears complete or not at all (``os.replace``); on any error the
-    temporary file is removed and an existing ``path`` is left untouched.
-    """
-    if isinstance(text, str):
-        data = text.encode("utf-8")
-    elif isinstance(text, bytes):
-        data = text
-    else:
-        data = "".join(text).encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

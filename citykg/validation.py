@@ -21,7 +21,8 @@ from rdflib.term import BNode, Literal, Node, URIRef
 
 from .loader import SourceIndex, rdf_files
 from .namespaces import PREFIXES, RDF, RDFS, SH, SKOS
-from .store import parse_file, to_rdflib
+from .store import parse_file
+from .terms import triple_to_rdflib
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -152,7 +153,7 @@ def load_shapes(shapes_dirs: Iterable[Path]) -> rdflib.Graph:
     for d in shapes_dirs:
         for f in rdf_files(d):
             for t in parse_file(f):
-                g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+                g.add(triple_to_rdflib(t))
     return g
 
 

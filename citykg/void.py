@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -50,8 +50,17 @@ FORMAT_FEATURES: dict[str, str] = {
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 
 
-if TYPE_CHECKING:
-    from .publish import ReleaseFile
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release: its path in the release folder, size and checksum."""
+
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+    role: str = "dataset"  # dataset, ontology, shapes or metadata
+    title: str = ""
+    compressed: bool = False
 
 
 def _n(iri: object) -> ox.NamedNode:

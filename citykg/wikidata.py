@@ -11,8 +11,10 @@ HTTP 200 with empty results), one request at a time, and respect for
 - a body that is truncated or not SPARQL JSON counts as a failure and is
   retried, never read as "no results";
 - every good response is cached on disk (one JSON file per query, keyed by the
-  SHA-256 of endpoint and query text) the moment it arrives, so a rerun costs
-  no requests and an interrupted run resumes where it stopped;
+  SHA-256 of endpoint and query text, with the time it was retrieved) the
+  moment it arrives, so a rerun costs no requests and an interrupted run
+  resumes where it stopped; with ``max_age_days`` an older entry counts as
+  absent and is asked again;
 - :meth:`WikidataClient.lookup` batches many keys into ``VALUES`` blocks and
   caches the answer per key, so that a rerun with a different mix of keys
   still asks only for the keys it has never asked about.
@@ -23,19 +25,18 @@ a Wikibase, a QLever mirror, or a local stand-in).
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
-import http.client
 import json
-import socket
 import time
-import urllib.error
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, EndpointError
+from .files import write_atomic
+from .http import HttpClient, HttpStats, HTTPStatusFailure, Policy, Retry
 
 #: Wikidata's public query service.
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -46,22 +47,15 @@ DEFAULT_USER_AGENT = "citykg/0.1 (https://w3id.org/citykg; citykg@example.org) c
 #: Where responses are cached unless told otherwise (relative to the working folder).
 DEFAULT_CACHE_DIR = Path(".citykg-cache") / "wikidata"
 
-#: HTTP statuses that are worth retrying.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
 Binding = dict[str, dict[str, str]]
 """One row of a SPARQL JSON result: variable -> ``{"type", "value", ...}``."""
 
 
 @dataclass
-class ClientStats:
+class ClientStats(HttpStats):
     """What a client did: requests sent, answers from the cache, retries, waits."""
 
-    requests: int = 0
     cache_hits: int = 0
-    retries: int = 0
-    waited: float = 0.0
-    failures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,32 +75,6 @@ def cache_key(endpoint: str, query: str) -> str:
     return hashlib.sha256(f"{endpoint}\n{query}".encode()).hexdigest()
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait according to a ``Retry-After`` header (seconds or an HTTP date).
-
-    >>> parse_retry_after("7")
-    7.0
-    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT",
-    ...                   now=datetime(2015, 10, 21, 7, 27, 50, tzinfo=UTC))
-    10.0
-    >>> parse_retry_after("soon") is None
-    True
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
 def sparql_string(text: str) -> str:
     """A SPARQL string literal (double-quoted, escaped) for ``text``.
 
@@ -116,14 +84,6 @@ def sparql_string(text: str) -> str:
     out = text.replace("\\", "\\\\").replace('"', '\\"')
     out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     return f'"{out}"'
-
-
-class _Retryable(Exception):
-    """A failure worth another try; ``wait`` is what the server asked for, if anything."""
-
-    def __init__(self, message: str, wait: float | None = None) -> None:
-        super().__init__(message)
-        self.wait = wait
 
 
 def check_select_json(body: bytes) -> list[Binding]:
@@ -156,7 +116,7 @@ def check_select_json(body: bytes) -> list[Binding]:
 
 
 class WikidataClient:
-    """A polite, caching SPARQL SELECT client (through SPARQLWrapper).
+    """A polite, caching SPARQL SELECT client (over :class:`citykg.http.HttpClient`).
 
     ``sleep`` and ``clock`` can be replaced in tests. Library code: it raises
     :class:`~citykg.errors.EndpointError` and never prints.
@@ -174,6 +134,7 @@ class WikidataClient:
         max_wait: float = 300.0,
         min_interval: float = 0.0,
         batch_size: int = 50,
+        max_age_days: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -192,10 +153,21 @@ class WikidataClient:
         self.max_wait = max_wait
         self.min_interval = min_interval
         self.batch_size = batch_size
+        self.max_age_days = max_age_days
         self.stats = ClientStats()
-        self._sleep = sleep
-        self._clock = clock
-        self._last_request: float | None = None
+        self.http = HttpClient(
+            Policy(
+                user_agent=user_agent,
+                timeout=timeout,
+                retries=retries,
+                backoff=backoff,
+                max_wait=max_wait,
+                min_interval=min_interval,
+            ),
+            sleep=sleep,
+            clock=clock,
+            stats=self.stats,
+        )
 
     # --- cache ------------------------------------------------------------
 
@@ -216,14 +188,18 @@ class WikidataClient:
             return None  # a damaged entry is asked again, never trusted
         if not isinstance(rows, list):
             return None
+        if retrieved.tzinfo is None:
+            retrieved = retrieved.replace(tzinfo=UTC)
+        if self.max_age_days is not None:
+            age = datetime.now(UTC) - retrieved
+            if age.total_seconds() > self.max_age_days * 86400:
+                return None  # expired: asked again, and the new answer replaces it
         return CachedAnswer(rows, retrieved)
 
     def _cache_put(self, query: str, answer: CachedAnswer) -> None:
         path = self._cache_path(cache_key(self.endpoint, query))
         if path is None:
             return
-        from .api import write_atomic
-
         doc = {
             "endpoint": self.endpoint,
             "query": query,
@@ -235,65 +211,37 @@ class WikidataClient:
     # --- one request ------------------------------------------------------
 
     def _request(self, query: str) -> list[Binding]:
-        """Send one query; return its bindings or raise ``_Retryable``/``EndpointError``."""
-        from SPARQLWrapper import GET, JSON, POST, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import (
-            EndPointInternalError,
-            EndPointNotFound,
-            QueryBadFormed,
-            Unauthorized,
-            URITooLong,
-        )
+        """Send one query (retried under the policy); return its bindings."""
+        rows: list[Binding] = []
 
-        if self.min_interval > 0 and self._last_request is not None:
-            gap = self._clock() - self._last_request
-            if gap < self.min_interval:
-                self._wait(self.min_interval - gap)
-        wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
-        wrapper.setQuery(query)
-        wrapper.setReturnFormat(JSON)
-        wrapper.setMethod(POST if len(query) > 1500 else GET)
-        wrapper.setTimeout(int(max(1, round(self.timeout))))
-        self.stats.requests += 1
-        self._last_request = self._clock()
+        def check(response: Any) -> None:
+            try:
+                rows[:] = check_select_json(response.content)
+            except ValueError as e:
+                raise Retry(str(e)) from None
+
+        accept = {"Accept": "application/sparql-results+json"}
         try:
-            result = wrapper.query()
-            body = result.response.read()
-        except urllib.error.HTTPError as e:
-            if e.code in RETRY_STATUSES:
-                raise _Retryable(
-                    f"HTTP {e.code}", parse_retry_after(e.headers.get("Retry-After"))
-                ) from None
-            if e.code == 403:
+            if len(query) > 1500:
+                self.http.request(
+                    "POST", self.endpoint, data={"query": query}, headers=accept, check=check
+                )
+            else:
+                self.http.request(
+                    "GET", self.endpoint, params={"query": query}, headers=accept, check=check
+                )
+        except HTTPStatusFailure as e:
+            if e.status == 403:
                 raise EndpointError(
                     f"{self.endpoint}: HTTP 403 Forbidden (the endpoint refused the User-Agent "
                     f"{self.user_agent!r}; Wikidata wants a tool name and contact details)"
                 ) from None
-            raise EndpointError(f"{self.endpoint}: HTTP {e.code} {e.reason}") from None
-        except EndPointInternalError:
-            raise _Retryable("HTTP 500") from None
-        except QueryBadFormed as e:
-            raise EndpointError(
-                f"{self.endpoint}: the query was refused as malformed: {e}", kind="query"
-            ) from None
-        except (EndPointNotFound, Unauthorized, URITooLong) as e:
-            raise EndpointError(f"{self.endpoint}: {type(e).__name__}: {e}") from None
-        except TimeoutError as e:
-            raise _Retryable(f"timed out after {self.timeout:g} s ({e})") from None
-        except urllib.error.URLError as e:
-            if isinstance(e.reason, TimeoutError | socket.timeout):
-                raise _Retryable(f"timed out after {self.timeout:g} s") from None
-            raise _Retryable(f"network error: {e.reason}") from None
-        except (http.client.HTTPException, ConnectionError, OSError) as e:
-            raise _Retryable(f"connection failed mid-response: {type(e).__name__}: {e}") from None
-        try:
-            return check_select_json(body)
-        except ValueError as e:
-            raise _Retryable(str(e)) from None
-
-    def _wait(self, seconds: float) -> None:
-        self.stats.waited += seconds
-        self._sleep(seconds)
+            if e.status == 400:
+                raise EndpointError(
+                    f"{self.endpoint}: the query was refused as malformed: {e}", kind="query"
+                ) from None
+            raise
+        return rows
 
     def select(self, query: str) -> CachedAnswer:
         """The answer to a SELECT query: from the cache, or from the endpoint (then cached).
@@ -305,32 +253,10 @@ class WikidataClient:
         if cached is not None:
             self.stats.cache_hits += 1
             return cached
-        attempt = 0
-        while True:
-            try:
-                rows = self._request(query)
-            except _Retryable as e:
-                self.stats.failures.append(str(e))
-                if attempt >= self.retries:
-                    raise EndpointError(
-                        f"{self.endpoint}: gave up after {attempt + 1} attempts; last: {e}",
-                        kind="endpoint",
-                    ) from None
-                delay = self.backoff * (2**attempt)
-                if e.wait is not None:
-                    if e.wait > self.max_wait:
-                        raise EndpointError(
-                            f"{self.endpoint}: asked to retry after {e.wait:g} s, more than "
-                            f"the {self.max_wait:g} s allowed"
-                        ) from None
-                    delay = max(e.wait, delay if attempt else 0.0)
-                attempt += 1
-                self.stats.retries += 1
-                self._wait(min(delay, self.max_wait))
-                continue
-            answer = CachedAnswer(rows, datetime.now(UTC).replace(microsecond=0))
-            self._cache_put(query, answer)
-            return answer
+        rows = self._request(query)
+        answer = CachedAnswer(rows, datetime.now(UTC).replace(microsecond=0))
+        self._cache_put(query, answer)
+        return answer
 
     # --- batched lookups --------------------------------------------------
 
@@ -396,7 +322,6 @@ __all__ = [
     "WikidataClient",
     "cache_key",
     "check_select_json",
-    "parse_retry_after",
     "sparql_string",
     "value",
 ]

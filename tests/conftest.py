@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,15 +37,39 @@ def built_nquads(kg: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def build_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The build cache of this test session (never the user's own cache folder)."""
+    return tmp_path_factory.mktemp("build-cache")
+
+
+@pytest.fixture(scope="session")
+def cached_kg(build_cache_dir: Path) -> object:
+    """The shipped graph from the session's build cache: built once, opened read-only."""
+    from citykg.api import open_kg
+    from citykg.config import Settings
+
+    return open_kg(Settings(store_path=build_cache_dir))
+
+
 @pytest.fixture
-def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+def run_cli(build_cache_dir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``python -m citykg ARGS`` in a subprocess; returns the completed process."""
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
         e = dict(os.environ)
+        e["CITYKG_CACHE_DIR"] = str(build_cache_dir)
         e.update(env or {})
         return subprocess.run([sys.executable, "-m", "citykg", *args], capture_output=True,
                               text=True, cwd=cwd or ROOT, env=e, timeout=timeout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def standin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Wikidata stand-in served by a real Oxigraph server on a loopback port."""
+    with oxigraph_server(tmp_path_factory.mktemp("standin") / "db", [FIXTURES / "wikidata" / "standin.nt.gz"],
+                         read_only=True) as url:
+        yield f"{url}/query"

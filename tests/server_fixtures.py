@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -130,3 +131,14 @@ def dump_for_tests(request: object) -> Path:
     path = request.getfixturevalue("built_nquads")  # type: ignore[attr-defined]
     assert isinstance(path, Path)
     return path
+
+
+def http_request(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
+         method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """A raw HTTP request; returns status, headers (lower-case names) and body, errors included."""
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()

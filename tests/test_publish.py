@@ -23,7 +23,6 @@ import pytest
 from citykg.namespaces import GRAPH_NAMES, graph_iri
 from citykg.publish import (
     canonical_nquads,
-    publish,
     release_notes,
     sorted_lines,
     union_ntriples,
@@ -33,13 +32,16 @@ from citykg.publish import (
 ROOT = Path(__file__).resolve().parent.parent
 DCAT = "http://www.w3.org/ns/dcat#"
 SPDX = "http://spdx.org/rdf/terms#"
+#: Full publishes of the built graph: the slow set (make test and CI run it).
+pytestmark = pytest.mark.slow
+
 VOID = "http://rdfs.org/ns/void#"
 
 
 @pytest.fixture(scope="module")
 def release(kg: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The release of the built graph, written once for this module."""
-    return publish(kg, tmp_path_factory.mktemp("dist"), "9.9.9-test").folder
+    return kg.publish(tmp_path_factory.mktemp("dist"), "9.9.9-test").folder
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +211,7 @@ def test_void_figures_match_the_graph(release: Path, kg: Any, built: dict[str, b
 @pytest.fixture(scope="module")
 def again(kg: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second release of the same graph."""
-    return publish(kg, tmp_path_factory.mktemp("again"), "9.9.9-test").folder
+    return kg.publish(tmp_path_factory.mktemp("again"), "9.9.9-test").folder
 
 
 def test_two_publishes_are_byte_identical(release: Path, again: Path) -> None:
@@ -229,7 +231,7 @@ def test_an_interrupted_publish_leaves_nothing_under_a_final_name(
 
     monkeypatch.setattr(pub, "to_jsonld", boom)
     with pytest.raises(KeyboardInterrupt):
-        publish(kg, tmp_path, "1.0.0")
+        kg.publish(tmp_path, "1.0.0")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -54,6 +54,44 @@ def test_query_header_is_complete(q: StoredQuery) -> None:
 
 
 @pytest.mark.parametrize("q", QUERIES, ids=lambda q: q.name)
+def test_every_query_states_its_budget(q: StoredQuery) -> None:
+    """Issue 19: a budget per query (bench/bench_queries.py measures it); sane bounds."""
+    assert q.budget is not None, f"{q.name}: no '#+ budget: {{time: 2s, memory: 200MB}}' line"
+    assert 0 < q.budget.seconds <= 60, f"{q.name}: a budget over a minute is no budget"
+    assert 0 < q.budget.memory <= 2 * 10**9, f"{q.name}: a budget over 2 GB is no budget"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2s",
+        {"time": "2s"},
+        {"time": "2 parsecs", "memory": "1MB"},
+        {"time": "2s", "memory": "-1MB"},
+        {"time": "2s", "memory": "1MB", "rows": 3},
+    ],
+)
+def test_malformed_budget_is_refused_naming_the_file(tmp_path: Path, raw: object) -> None:
+    import yaml
+
+    from citykg.errors import UnknownQueryError
+    from citykg.queries import load_query
+
+    f = tmp_path / "q.rq"
+    budget = yaml.safe_dump(raw, default_flow_style=True).strip()
+    f.write_text(f"#+ summary: x\n#+ budget: {budget}\nSELECT * {{ ?s ?p ?o }} ORDER BY ?s\n")
+    with pytest.raises(UnknownQueryError, match=r"q.rq: #\+ budget"):
+        load_query(f, "q")
+
+
+def test_budget_units() -> None:
+    from citykg.queries import Budget
+
+    assert Budget.parse({"time": "250ms", "memory": "1.5GB"}) == Budget(0.25, 1_500_000_000)
+    assert Budget.parse({"time": "2min", "memory": "300KB"}) == Budget(120.0, 300_000)
+
+
+@pytest.mark.parametrize("q", QUERIES, ids=lambda q: q.name)
 def test_query_declares_its_prefixes_and_orders_its_results(q: StoredQuery) -> None:
     declared = set(DECLARED.findall(q.text))
     used = {t.text.split(":", 1)[0] for t in tokenize(q.text) if t.kind == "pname"}

@@ -14,7 +14,8 @@ from citykg.config import Settings
 from citykg.namespaces import CKG, DCTERMS, ID, SKOS
 from citykg.reasoning import check_dl, java_available, materialise
 from citykg.resources import resource_dir
-from citykg.store import OxigraphStore, parse_file, to_rdflib
+from citykg.store import OxigraphStore, parse_file
+from citykg.terms import triple_to_rdflib
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reasoning"
 TEST_NS = "https://w3id.org/citykg/id/test/"
@@ -48,7 +49,7 @@ def owlrl_closure() -> set[tuple[rdflib.term.Node, ...]]:
     g = rdflib.Graph()
     for f in (ONTOLOGY, FIXTURES / "abox.ttl"):
         for t in parse_file(f):
-            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+            g.add(triple_to_rdflib(t))
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
                            datatype_axioms=False).expand(g)
     return set(g)

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from server_fixtures import Server, dump_for_tests, running_server
-from test_server_protocol import http
+from server_fixtures import http_request as http
 
 pytestmark = pytest.mark.server
 

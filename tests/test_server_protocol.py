@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from server_fixtures import Server, dump_for_tests, running_server
+from server_fixtures import http_request as http
 
 from citykg.server.negotiation import (
     best_match,
@@ -41,17 +42,6 @@ def server(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-protocol")) as s:
         yield s
-
-
-def http(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
-         method: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """A raw HTTP request; returns status, headers (lower-case names) and body, errors included."""
-    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
 def get(server: Server, query: str, **params: str) -> tuple[int, dict[str, str], bytes]:
@@ -279,3 +269,15 @@ def test_html_preference_and_languages() -> None:
     assert parse_accept_language("it, en;q=0.5, de;q=0") == ["it", "en"]
     assert pick_language(["en", "it-ch"], ["it"]) == "it-ch"
     assert pick_language(["", "de"], ["ja"]) == ""
+
+
+def test_ad_hoc_queries_know_the_projects_prefixes(server: Server) -> None:
+    """As in ``kg.sparql``: ``ckg:`` needs no declaration; a query's own declaration wins."""
+    status, _, body = get(server, "SELECT ?n WHERE { ?n a ckg:TransnationalMunicipalNetwork }",
+                          accept="text/csv")
+    assert status == 200, body[:300]
+    assert b"https://w3id.org/citykg/id/network/" in body
+    status, _, body = get(server, "PREFIX ckg: <http://example.org/other#> "
+                          "SELECT ?n WHERE { ?n a ckg:TransnationalMunicipalNetwork }",
+                          accept="text/csv")
+    assert status == 200 and body.strip() == b"n"

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 import pytest
 from virtuoso import VirtuosoServer, virtuoso_server
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 PREFIXES = """\
 @prefix ex: <http://example.org/> .

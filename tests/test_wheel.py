@@ -1,5 +1,6 @@
 """The wheel carries the ontology, shapes, data and queries: installed in a fresh
-virtual environment and run from another folder, it builds the same graph."""
+virtual environment and run from another folder, it builds the same graph; and
+the base install pulls none of the optional stacks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import venv
 from pathlib import Path
 
 import pytest
+
+from citykg.extras import EXTRAS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +43,12 @@ def test_installed_wheel_builds_the_same_graph(tmp_path: Path, kg: object) -> No
     where = subprocess.run([str(py), "-c", "import citykg.resources as r; print(r.resource_root())"],
                            cwd=outside, capture_output=True, text=True, env=env, check=True)
     assert "site-packages" in where.stdout
+    # the base install pulls none of the optional stacks (they come with extras)
+    optional = sorted({m for mods in EXTRAS.values() for m in mods})
+    found = subprocess.run([str(py), "-c", "import importlib.util as u, sys; "
+                            "print(' '.join(m for m in sys.argv[1:] if u.find_spec(m)))", *optional],
+                           cwd=outside, capture_output=True, text=True, env=env, check=True)
+    assert found.stdout.strip() == ""
+    p = subprocess.run([str(env_dir / "bin" / "citykg"), "serve", "-q"], cwd=outside,
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 2 and "pip install 'citykg[server]'" in p.stderr

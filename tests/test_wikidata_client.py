@@ -7,101 +7,17 @@ body that is not JSON, or nothing for longer than the client's timeout.
 
 from __future__ import annotations
 
-import contextlib
-import http.server
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import FIXTURES, oxigraph_server
+from helpers import FaultProxy
 
 from citykg.errors import EndpointError
 from citykg.wikidata import WikidataClient, value
 
-STANDIN = FIXTURES / "wikidata" / "standin.nt.gz"
 ATHENS = ('SELECT ?item WHERE { ?item <http://www.w3.org/2000/01/rdf-schema#label> "Athens"@en }'
           " ORDER BY ?item")
-
-
-class FaultProxy:
-    """A loopback HTTP proxy to one SPARQL endpoint that injects scripted faults.
-
-    ``faults`` is a list consumed one per request: ``"429"``, ``"503"``,
-    ``"403"``, ``"truncated"``, ``"html"``, ``"slow"`` (sleeps 2 s first), or
-    ``"ok"``. ``requests`` counts the requests that reached the proxy and
-    ``agents`` records their User-Agent headers.
-    """
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.faults: list[str] = []
-        self.requests = 0
-        self.agents: list[str] = []
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _forward(self, body: bytes | None) -> tuple[int, bytes, str]:
-                req = urllib.request.Request(proxy.target + self.path[len("/query"):] if
-                                             self.path.startswith("/query") else proxy.target,
-                                             data=body, method=self.command)
-                for h in ("Accept", "Content-Type", "User-Agent"):
-                    if self.headers.get(h):
-                        req.add_header(h, self.headers[h])
-                with urllib.request.urlopen(req, timeout=30) as r:
-                    return r.status, r.read(), r.headers.get("Content-Type", "")
-
-            def _handle(self) -> None:
-                proxy.requests += 1
-                proxy.agents.append(self.headers.get("User-Agent", ""))
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                fault = proxy.faults.pop(0) if proxy.faults else "ok"
-                if fault in ("429", "503", "403"):
-                    self.send_response(int(fault))
-                    if fault != "403":
-                        self.send_header("Retry-After", "3" if fault == "429" else "1")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if fault == "slow":
-                    time.sleep(2.5)
-                status, data, ctype = self._forward(body)
-                if fault == "html":
-                    data, ctype = b"<html><body>Service Unavailable</body></html>", "text/html"
-                if fault == "truncated":
-                    data = data[: max(1, len(data) // 2)]
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    self.wfile.write(data)
-
-            do_GET = _handle
-            do_POST = _handle
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/query"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="session")
-def standin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Wikidata stand-in served by a real Oxigraph server on a loopback port."""
-    with oxigraph_server(tmp_path_factory.mktemp("standin") / "db", [STANDIN],
-                         read_only=True) as url:
-        yield f"{url}/query"
 
 
 @pytest.fixture

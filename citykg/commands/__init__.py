@@ -1,6 +1,7 @@
-"""Feature commands of the CLI, one module each.
+"""The command line's commands, one module per command group.
 
-Each module here defines ``register(sub, common)`` that adds its sub-command(s)
-to the ``citykg`` parser; :mod:`citykg.cli_extra` finds them, so a feature adds
-a command without touching the CLI core.
+Each module parses its arguments, calls the public API (:mod:`citykg.api`)
+and prints; it defines ``register(sub, common)``, and :mod:`citykg.cli` lists
+it in ``COMMAND_MODULES``. Shared option and output helpers are in
+:mod:`citykg.commands.common`; modules never import each other.
 """

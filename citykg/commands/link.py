@@ -1,29 +1,31 @@
 """``citykg link`` and ``citykg enrich``: Wikidata links and harvested statements.
 
-``link`` finds Wikidata items for the entities without a Wikidata ID, writes
-the clear winners to ``data/links/wikidata-links.ttl`` (generated) and the
-rest to ``data/links/review.csv``; a person answers in
-``data/links/decisions.csv`` (curated, never written by the tool) and the
-next run applies the answers. ``link --check`` lists where our data and the
-harvested Wikidata statements disagree. ``enrich`` harvests statements about
-linked entities into ``data/enrichment/wikidata.nt`` (generated).
+Both call :meth:`citykg.api.KnowledgeGraph.link` and
+:meth:`~citykg.api.KnowledgeGraph.enrich`; their files go to ``data/links/``
+and ``data/enrichment/`` in the working folder unless told otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..api import DEFAULT_ENRICHMENT_FILE, DEFAULT_LINKS_DIR, wikidata_client
+from ..config import load_settings
+from ..enrichment import HARVEST_QUERIES
 from ..errors import ConfigError
+from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+from ..wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
+from .common import UI, emit, open_graph, render
+
+if TYPE_CHECKING:
+    from ..wikidata import WikidataClient
 
 DEFAULT_LANGS = "en,mul,de,fr,es,it,untagged"
 
 
 def _client_options(s: argparse.ArgumentParser) -> None:
-    from ..wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
-
     w = s.add_argument_group("Wikidata client")
     w.add_argument(
         "--endpoint",
@@ -46,6 +48,13 @@ def _client_options(s: argparse.ArgumentParser) -> None:
         help=f"response cache (default {DEFAULT_CACHE_DIR})",
     )
     w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    w.add_argument(
+        "--cache-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="cached answers older than this are asked again (default 30)",
+    )
     w.add_argument(
         "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
     )
@@ -71,135 +80,76 @@ def _client_options(s: argparse.ArgumentParser) -> None:
     )
 
 
-def _client(args: argparse.Namespace) -> Any:
-    from ..config import load_settings
-    from ..wikidata import DEFAULT_USER_AGENT, WikidataClient
-
+def _client(args: argparse.Namespace) -> WikidataClient:
     agent = args.user_agent
     if agent is None:
         configured = load_settings(args.config).user_agent
-        agent = configured if "citykg" in configured else DEFAULT_USER_AGENT
-    return WikidataClient(
+        agent = configured if "citykg" in configured else None
+    return wikidata_client(
         args.wd_endpoint,
         user_agent=agent,
-        cache_dir=None if args.no_cache else args.cache,
+        cache_dir=args.cache,
+        use_cache=not args.no_cache,
         timeout=args.timeout,
         retries=args.retries,
         backoff=args.backoff,
         min_interval=args.delay,
         batch_size=args.batch_size,
+        max_age_days=args.cache_days,
     )
 
 
-def _graph(args: argparse.Namespace, ui: Any) -> Any:
-    from ..cli import _kg
-
-    args.no_reasoning = True  # linking reads asserted data only
-    return _kg(args, ui)
+def _requests(client: WikidataClient) -> str:
+    s = client.stats
+    return f"requests: {s.requests} (cache hits {s.cache_hits}, retries {s.retries})"
 
 
-def _links_dir(args: argparse.Namespace) -> Path:
-    from ..resources import resource_dir
-
-    return Path(args.links_dir) if args.links_dir else resource_dir("data") / "links"
-
-
-def cmd_link(args: argparse.Namespace, ui: Any) -> int:
-    from ..api import write_atomic
-    from ..linking import (
-        CURATED_FILE,
-        DECISIONS_FILE,
-        LINKS_FILE,
-        REVIEW_FILE,
-        curated_links,
-        entities_from_store,
-        entity_iri,
-        link,
-        read_decisions,
-        read_links_file,
-        render_links,
-        render_review,
-    )
-
-    kg = _graph(args, ui)
+def cmd_link(args: argparse.Namespace, ui: UI) -> int:
+    kg = open_graph(args, ui, reasoning=False)  # linking reads asserted data only
     if args.check:
-        result = kg.query("wikidata-disagreements")
-        text = result.serialize(args.format)
-        print(text if isinstance(text, str) else text.decode("utf-8"), end="")
-        ui.say(f"{len(result.rows)} disagreement(s) between our data and Wikidata")
+        result = kg.disagreements()
+        emit(render(result, args.format))
+        ui.say(f"{len(result)} disagreement(s) between our data and Wikidata")
         return 0
     languages = ["" if x == "untagged" else x for x in args.languages.split(",") if x.strip()]
     if not languages:
         raise ConfigError("--languages names no language")
-    links_dir = _links_dir(args)
-    out = links_dir / LINKS_FILE
-    hand = {links_dir / CURATED_FILE}
-    for d in kg.settings.data_dirs:
-        if (d / "links").is_dir():
-            hand |= {p for p in (d / "links").glob("*.ttl")}
-    hand |= set(links_dir.glob("*.ttl")) if links_dir.is_dir() else set()
-    hand = {p for p in hand if p.resolve() != out.resolve()}
-    only = [entity_iri(x) for x in args.entity] if args.entity else None
-    entities = entities_from_store(kg.store, kinds=args.kind or None, only=only)
     client = _client(args)
-    today = args.today or date.today().isoformat()
-    report = link(
-        entities,
+    outcome = kg.link(
         client,
-        previous=read_links_file(out),
-        curated=curated_links(hand),
-        decisions=read_decisions(links_dir / DECISIONS_FILE),
+        links_dir=args.links_dir,
+        kinds=args.kind,
+        entities=args.entity,
         languages=languages,
         threshold=args.threshold,
         margin=args.margin,
-        today=today,
+        today=args.today,
+        dry_run=args.dry_run,
     )
+    report = outcome.report
     ui.say(
-        f"{len(entities)} entities without a Wikidata ID; {report.skipped_curated} linked by "
+        f"{outcome.entities} entities without a Wikidata ID; {report.skipped_curated} linked by "
         f"hand, {report.kept} kept from earlier runs, {report.considered} considered"
     )
     ui.say(
         f"  {len(report.new_links)} new link(s), {len(report.review)} to review, "
         f"{len(report.no_candidates)} without any candidate"
     )
-    ui.say(
-        f"  requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
-        f"retries {client.stats.retries})"
-    )
-    if args.dry_run:
+    ui.say(f"  {_requests(client)}")
+    if not outcome.written:
         for r in report.new_links:
             ui.say(f"  would link <{r.entity}> wd:{r.qid} ({r.score}) {r.evidence}")
         return 0
-    stamp = f"endpoint {client.endpoint}; threshold {args.threshold}, margin {args.margin}"
-    write_atomic(out, render_links(report.links, generated_by=stamp).encode("utf-8"))
-    write_atomic(links_dir / REVIEW_FILE, render_review(report.review, today).encode("utf-8"))
-    ui.say(f"wrote {out} ({len(report.links)} links) and {links_dir / REVIEW_FILE}")
+    ui.say(f"wrote {outcome.links_file} ({len(report.links)} links) and {outcome.review_file}")
     return 0
 
 
-def cmd_enrich(args: argparse.Namespace, ui: Any) -> int:
-    from ..api import write_atomic
-    from ..enrichment import harvest, linked_entities, render_enrichment
-    from ..resources import resource_dir
-
-    kg = _graph(args, ui)
-    from ..linking import entity_iri
-
-    only = [entity_iri(x) for x in args.entity] if args.entity else None
-    entities = linked_entities(kg.store, only)
+def cmd_enrich(args: argparse.Namespace, ui: UI) -> int:
+    kg = open_graph(args, ui, reasoning=False)
     client = _client(args)
-    report = harvest(
-        client,
-        entities,
-        properties=args.property or ("P1082", "P625", "P571", "P17", "P6", "P190", "P463"),
-    )
-    out = args.output or resource_dir("data") / "enrichment" / "wikidata.nt"
-    write_atomic(
-        out,
-        render_enrichment(report.graph, generated_by=f"endpoint {client.endpoint}").encode("utf-8"),
-    )
+    report = kg.enrich(client, properties=args.property, entities=args.entity, out=args.output)
     ui.say(
-        f"{len(entities)} linked entities; statements per property: "
+        f"{report.entities} linked entities; statements per property: "
         + ", ".join(f"{k} {v}" for k, v in sorted(report.statements.items()))
     )
     if report.skipped:
@@ -207,17 +157,12 @@ def cmd_enrich(args: argparse.Namespace, ui: Any) -> int:
             "skipped (P463 on a place without a known government; P571 on a place): "
             + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items()))
         )
-    ui.say(
-        f"requests: {client.stats.requests} (cache hits {client.stats.cache_hits}, "
-        f"retries {client.stats.retries}); wrote {out}"
-    )
+    ui.say(f"{_requests(client)}; wrote {report.output}")
     return 0
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``link`` and ``enrich`` to the command line."""
-    from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD
-
     s = sub.add_parser(
         "link",
         parents=[common],
@@ -228,7 +173,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--links-dir",
         type=Path,
         metavar="DIR",
-        help="where wikidata-links.ttl, review.csv, decisions.csv live (default data/links)",
+        help="where wikidata-links.ttl, review.csv, decisions.csv live "
+        f"(default {DEFAULT_LINKS_DIR} in the working folder)",
     )
     s.add_argument(
         "--kind",
@@ -249,7 +195,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     s.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
-    s.add_argument("--today", metavar="DATE", help="the date recorded on new links (default today)")
+    s.add_argument(
+        "--today",
+        metavar="DATE",
+        help="the date recorded on new links whose answer has no retrieval date (default "
+        "today); a link otherwise records the day its answer was retrieved",
+    )
     s.add_argument(
         "--dry-run", action="store_true", help="write nothing; print what would be linked"
     )
@@ -268,7 +219,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--property",
         action="append",
-        choices=["P1082", "P625", "P571", "P17", "P6", "P190", "P463"],
+        choices=list(HARVEST_QUERIES),
     )
     s.add_argument(
         "--entity",
@@ -277,6 +228,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="harvest only this linked entity (IRI or id path; repeatable)",
     )
     s.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="default data/enrichment/wikidata.nt"
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help=f"default {DEFAULT_ENRICHMENT_FILE} in the working folder",
     )
     s.set_defaults(func=cmd_enrich)

@@ -3,50 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from ..api import build_docs, lint_ontology
+from ..lint import lint_checks
+from .common import UI, emit
 
-def cmd_lint(args: argparse.Namespace, ui: Any) -> int:
+
+def cmd_lint(args: argparse.Namespace, ui: UI) -> int:
     """Lint the ontology; problems to standard output, exit code 14 if there are any."""
-    from ..lint import LintSources, data_files, lint, load_checks, query_files
-
     if args.list_checks:
-        sys.stdout.write("".join(f"{c.name:<20} {c.summary}\n" for c in load_checks()))
-        sys.stdout.write(
-            f"{'undeclared-term':<20} Every ckg: IRI used in the ontology, shapes, "
-            "data or queries is declared in the ontology\n"
-        )
-        sys.stdout.write(
-            f"{'version':<20} owl:versionInfo is the package version and "
-            "CHANGELOG.md has a heading for it\n"
-        )
+        emit("".join(f"{name:<20} {summary}\n" for name, summary in lint_checks()))
         return 0
-    sources = LintSources(ontology=list(args.file)) if args.file else LintSources.shipped()
-    for folder in args.data or []:
-        sources.data += data_files(folder)
-    for folder in args.queries or []:
-        sources.queries += query_files(folder)
-    report = lint(sources, changelog=args.changelog)
-    sys.stdout.write(report.to_text(Path.cwd()))
-    sys.stdout.flush()
+    report = lint_ontology(
+        args.file, data=args.data or (), queries=args.queries or (), changelog=args.changelog
+    )
+    emit(report.to_text(Path.cwd()))
     for note in report.notes:
         ui.say(f"note: {note}")
-    files = (
-        f"{len(sources.ontology)} ontology, {len(sources.shapes)} shapes, "
-        f"{len(sources.data)} data and {len(sources.queries)} query files"
-    )
     if report.ok:
-        ui.say(f"lint: no problems ({len(report.checks)} checks on {files})")
+        ui.say(f"lint: no problems ({len(report.checks)} checks on {report.files})")
     report.raise_for_problems()
     return 0
 
 
-def cmd_docs(args: argparse.Namespace, ui: Any) -> int:
+def cmd_docs(args: argparse.Namespace, ui: UI) -> int:
     """Write the ontology's HTML documentation and class diagram."""
-    from ..docs import build_docs
-
     result = build_docs(args.out, args.file or None)
     ui.say(
         f"wrote {result.index} ({result.classes} classes, {result.properties} properties, "

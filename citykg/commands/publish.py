@@ -7,17 +7,17 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..api import push_release
+from ..publish import DEFAULT_BASE_URL, default_version
+from ..push import DEFAULT_BATCH, METHODS
+from .common import UI, open_graph
+
 PASSWORD_ENV = "CITYKG_ENDPOINT_PASSWORD"
 
 
-def cmd_publish(args: argparse.Namespace, ui: Any) -> int:
+def cmd_publish(args: argparse.Namespace, ui: UI) -> int:
     """Build the graph and write ``<out>/<version>/``."""
-    from ..cli import _kg
-    from ..publish import publish
-
-    kg = _kg(args, ui)
-    release = publish(
-        kg,
+    release = open_graph(args, ui).publish(
         args.out,
         args.version,
         base_url=args.base_url,
@@ -34,30 +34,19 @@ def cmd_publish(args: argparse.Namespace, ui: Any) -> int:
     return 0
 
 
-def cmd_push(args: argparse.Namespace, ui: Any) -> int:
+def cmd_push(args: argparse.Namespace, ui: UI) -> int:
     """Upload a release's named graphs to a SPARQL server and check the counts."""
-    from ..errors import PublishError
-    from ..publish import default_version
-    from ..push import Target, push
-
     release = args.release
     if release is None:
         release = args.out / (args.version or default_version())
-    if not release.is_dir():
-        raise PublishError(
-            f"{release}: no such release folder; run `citykg publish` first or give --release DIR"
-        )
-    target = Target.guess(
+    report = push_release(
+        release,
         args.endpoint,
         graph_store=args.graph_store,
         update_endpoint=args.update_endpoint,
         user=args.user,
         password=os.environ.get(PASSWORD_ENV),
         timeout=args.timeout,
-    )
-    report = push(
-        release,
-        target,
         method=args.method,
         batch_size=args.batch_size,
         retries=args.retries,
@@ -75,9 +64,6 @@ def cmd_push(args: argparse.Namespace, ui: Any) -> int:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``publish`` and ``push`` to the command line."""
-    from ..publish import DEFAULT_BASE_URL
-    from ..push import DEFAULT_BATCH, METHODS
-
     s = sub.add_parser(
         "publish",
         parents=[common],

@@ -6,13 +6,12 @@ blank nodes renamed in order of appearance), ``.nt`` (CONSTRUCT: sorted
 N-Triples) or ``.txt`` (a query tagged ``network``: the offline refusal).
 ``<graph>`` is ``fixture`` (tests/fixtures/queries-fixture.trig) or
 ``shipped`` (the built graph). Regenerate on purpose with
-``pytest tests/queries --regen-golden`` (or ``CITYKG_REGEN_GOLDEN=1``) and
-review the diff.
+``pytest tests/queries --regen-golden`` and review the diff: every file it
+rewrites fails its test, so a regeneration never passes silently (and no
+environment variable turns it on).
 """
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from goldenlib import build_fixture_kg
@@ -21,8 +20,7 @@ from goldenlib import build_fixture_kg
 @pytest.fixture(scope="session")
 def regen_golden(request: pytest.FixtureRequest) -> bool:
     """Whether golden files are to be rewritten rather than compared."""
-    return bool(request.config.getoption("--regen-golden")) or os.environ.get(
-        "CITYKG_REGEN_GOLDEN", "") not in ("", "0")
+    return bool(request.config.getoption("--regen-golden"))
 
 
 @pytest.fixture(scope="session")

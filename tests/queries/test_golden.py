@@ -53,15 +53,19 @@ def test_query_matches_golden(name: str, graph: str, request: pytest.FixtureRequ
             kg.query(name)
         suffix, text = ".txt", str(err.value) + "\n"
     else:
-        suffix, text = golden_text(kg.query(name))
+        suffix, text = golden_text(kg.query(name, limit=None))
     base = _golden_base(name, graph)
     path = base.with_name(base.name + suffix)
     if regen_golden:
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return
         for old in _existing(base):
             old.unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", newline="\n")
-        return
+        pytest.fail(f"--regen-golden rewrote {path.relative_to(HERE.parent.parent)} from the code "
+                    "under test: check it against the source (the essay, the dataset), review "
+                    "the diff, and rerun without --regen-golden", pytrace=False)
     if not path.exists():
         pytest.fail(f"no golden file {path.relative_to(HERE.parent.parent)} for query '{name}' "
                     f"on the {graph} graph: run `pytest tests/queries --regen-golden` and review it")
