@@ -50,7 +50,7 @@ def _text(term: object) -> str:
 
 
 def _select(kg: object, query: str) -> list[dict[str, str]]:
-    result = kg.sparql(query)  # type: ignore[attr-defined]
+    result = kg.sparql(query, limit=None, timeout=None)  # type: ignore[attr-defined]
     return [
         dict(zip(result.variables, (_text(t) for t in row), strict=True)) for row in result.rows
     ]
@@ -166,7 +166,7 @@ def test_barcelona_is_the_gazetteer_city_government() -> None:
 
 
 def test_members_of_network_answers_every_signatory_with_its_join_date(kg: object) -> None:
-    result = kg.query("members-of-network", network=URIRef(COVENANT))  # type: ignore[attr-defined]
+    result = kg.query("members-of-network", network=URIRef(COVENANT), limit=None)  # type: ignore[attr-defined]
     rows = [dict(zip(result.variables, (_text(t) for t in r), strict=True)) for r in result.rows]
     signatories = [r for r in rows if r["roleLabel"] == "signatory"]
     assert len(signatories) == len(COV)
