@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import rdflib
@@ -33,6 +34,9 @@ from .results import QueryResult, SelectResult
 from .sparqltext import check_safe
 from .store import OxigraphStore, RemoteStore, Store
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
+
+if TYPE_CHECKING:
+    from .analytics import Analytics
 
 #: SERVICE endpoints that stored queries tagged ``network`` may call when allowed.
 NETWORK_SERVICES = frozenset({"https://query.wikidata.org/sparql"})
@@ -77,6 +81,7 @@ class KnowledgeGraph:
         self.library = QueryLibrary(list(self.settings.query_dirs))
         self.build_report: BuildReport | None = None
         self._shapes: rdflib.Graph | None = None
+        self._analytics: Analytics | None = None
 
     @property
     def embedded(self) -> bool:
@@ -95,6 +100,7 @@ class KnowledgeGraph:
             raise QueryError("the graph on a remote endpoint is built there: use `citykg push`")
         for name in GRAPH_NAMES:
             self.store.clear(name)
+        self._analytics = None
         plan = LoadPlan.from_folders(self.settings.ontology_dirs, self.settings.data_dirs)
         total = len(plan.files)
         done = [0]
@@ -164,6 +170,15 @@ class KnowledgeGraph:
     def explain(self, name: str, **params: object) -> str:
         """The final text of a stored query with its parameters bound."""
         return self.library.get(name).bind(params)
+
+    @property
+    def analytics(self) -> Analytics:
+        """Network analytics over this graph (needs the ``analytics`` extra for graphs and figures)."""
+        if self._analytics is None:
+            from .analytics import Analytics, kg_runner
+
+            self._analytics = Analytics(kg_runner(self))
+        return self._analytics
 
     # --- validation -------------------------------------------------------
 
