@@ -43,7 +43,7 @@ EXTRA = "analytics"
 SEED = 42
 #: Above this many nodes betweenness is estimated from ``BETWEENNESS_SAMPLES`` sources.
 BETWEENNESS_EXACT_LIMIT = 1000
-BETWEENNESS_SAMPLES = 300
+BETWEENNESS_SAMPLES = 64
 #: A co-membership projection with more pairs than this is refused (one big network is a clique).
 MAX_PROJECTED_PAIRS = 2_000_000
 LEVELS = ("local", "regional", "national", "international", "other")
@@ -164,6 +164,7 @@ class Analytics:
 
     run: Runner
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _attrs: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
 
     def table(self, name: str, **params: object) -> pd.DataFrame:
         """The result of the stored query ``analytics/<name>`` as a DataFrame (cached)."""
@@ -297,11 +298,11 @@ class Analytics:
         g.add_node(iri, **data)
 
     def _place_attrs(self) -> dict[str, dict[str, Any]]:
-        key = "#place-attrs"
-        if key not in self._cache:
-            self._cache[key] = self.places().set_index("place")
-        frame = self._cache[key]
-        return frame.to_dict(orient="index")  # type: ignore[return-value]
+        if self._attrs is None:
+            frame = self.places().set_index("place")
+            self._attrs = frame.to_dict(orient="index")  # type: ignore[assignment]
+        assert self._attrs is not None
+        return self._attrs
 
     def membership_graph(self, network: str | None = None, *, as_of: int | None = None) -> nx.Graph:
         """The bipartite graph of places (``bipartite=0``) and networks (``bipartite=1``).
