@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .errors import ConfigError, QueryError
+from .errors import ConfigError, QueryError, QueryParameterError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -205,7 +205,7 @@ class Analytics:
     def country_iri(self, code: str) -> str:
         """The country IRI of an ISO alpha-2 or alpha-3 code, a Wikidata ID or an IRI.
 
-        Raises :class:`~citykg.errors.QueryError` for an unknown one.
+        Raises :class:`~citykg.errors.QueryParameterError` for an unknown one.
         """
         c = self.countries()
         s = code.strip()
@@ -217,7 +217,7 @@ class Analytics:
             up = s.upper()
             hit = c[(c["alpha2"] == up) | (c["alpha3"] == up)]
         if len(hit) != 1:
-            raise QueryError(
+            raise QueryParameterError(
                 f"no country with code {code!r} in the graph (give an ISO 3166-1 alpha-2 or "
                 "alpha-3 code, a Wikidata ID such as Q142, or a country IRI)"
             )

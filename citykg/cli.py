@@ -236,6 +236,10 @@ def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    if args.format in ("graphml", "gexf"):
+        from .commands.analytics import export_network
+
+        return export_network(args, ui)
     kg = _kg(args, ui)
     data = kg.export(args.format, args.graph or None, args.output)
     if data is not None:
@@ -429,13 +433,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--format",
         "-f",
-        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml"],
+        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml", "graphml", "gexf"],
         default="nquads",
+        help="an RDF format, or graphml/gexf for a network of the graph (see --kind)",
     )
     s.add_argument(
         "--graph", action="append", choices=["ontology", "data", "links", "enrichment", "inferred"]
     )
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    from .commands.analytics import add_network_export_options
+
+    add_network_export_options(s)
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("info", parents=[common], help="triples per graph, instances per class")

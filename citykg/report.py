@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import figures as F
 from .analytics import Analytics
+from .errors import QueryParameterError
 
 Progress = Callable[[str, int, int], None]
 
@@ -110,6 +111,10 @@ def build_report(
 
     # --- memberships ---------------------------------------------------------
     members = a.memberships(network)
+    if network and members.empty:
+        raise QueryParameterError(
+            f"the graph holds no membership of <{network}>: see `citykg query networks-overview`"
+        )
     if country_iri:
         members = members[members["country"] == country_iri]
     step("memberships")
