@@ -288,7 +288,8 @@ figcaption, .note { color: #555; font-size: .85rem; }
 """
 
 
-def _fmt(v: object) -> str:
+def format_value(v: object) -> str:
+    """A cell of a report table as text (thousands separators, no NA)."""
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return ""
     if isinstance(v, bool):
@@ -318,7 +319,7 @@ def report_html(
 
     return tpl.render(
         r=r,
-        fmt=_fmt,
+        fmt=format_value,
         num=lambda v: isinstance(v, int | float) and not isinstance(v, bool),
         rows=rows,
         src=figure_src or (lambda f: f"{f.name}.svg"),
@@ -347,4 +348,12 @@ def write_report(r: Report, out: Path) -> list[Path]:
     return written
 
 
-__all__ = ["Figure", "Report", "Table", "build_report", "report_html", "write_report"]
+__all__ = [
+    "Figure",
+    "Report",
+    "Table",
+    "build_report",
+    "format_value",
+    "report_html",
+    "write_report",
+]

@@ -32,6 +32,8 @@ from ..errors import (
 )
 from ..namespaces import CKG, GRAPH_NAMES, RDF, VOID, graph_iri
 from . import pages
+from .analytics_pages import AnalyticsPages
+from .analytics_pages import routes as analytics_routes
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
     RDF_TYPES,
@@ -342,6 +344,7 @@ def create_app(site: Site) -> Starlette:
     config = site.config
     base = config.base_path
     store = site.store
+    charts = AnalyticsPages(store, site.library)
 
     def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
         langs = _langs(request)
@@ -588,8 +591,15 @@ def create_app(site: Site) -> Starlette:
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
         view = await anyio.to_thread.run_sync(pages.entity_view, store, iri, langs, base)
+        figures, report_url = await anyio.to_thread.run_sync(charts.figures_for, key, base)
         return render(
-            request, "entity.html", title=view.label, e=view, suffixes=list(pages.DATA_SUFFIXES)
+            request,
+            "entity.html",
+            title=view.label,
+            e=view,
+            suffixes=list(pages.DATA_SUFFIXES),
+            figures=figures,
+            report_url=report_url,
         )
 
     async def entity_data(request: Request) -> Response:
@@ -779,6 +789,7 @@ def create_app(site: Site) -> Starlette:
         Route("/.well-known/void", void),
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
+        *analytics_routes(charts, render),
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
