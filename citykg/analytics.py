@@ -32,6 +32,7 @@ from .errors import ConfigError, QueryError, QueryParameterError
 if TYPE_CHECKING:
     import networkx as nx
     import pyoxigraph as ox
+    from matplotlib.figure import Figure
 
     from .api import KnowledgeGraph
     from .queries import QueryLibrary
@@ -569,6 +570,61 @@ class Analytics:
             .sort_values(["twins", "label", "place"], ascending=[False, True, True])
             .reset_index(drop=True)
         )
+
+    # --- figures (matplotlib Figures; see citykg.figures) -------------------------
+
+    def map_figure(
+        self, network: str | None = None, *, country: str | None = None, as_of: int | None = None
+    ) -> Figure:
+        """A map of the member places of a network (or of all networks), coloured by country.
+
+        ``country`` (an IRI) keeps that country's places; ``as_of`` a year's members.
+        """
+        from . import figures
+
+        m = self.memberships(network, as_of=as_of)
+        if country is not None:
+            m = m[m["country"] == country]
+        pts = m.drop_duplicates("place")[["place", "label", "country_label", "lon", "lat"]]
+        title = f"Members of {self._network_label(network)}" if network else "Members of networks"
+        if as_of is not None:
+            title += f" in {as_of}"
+        return figures.map_figure(pts, title=title, color_by="country_label")
+
+    def timeline_figure(self, network: str | None = None, *, top_countries: int = 7) -> Figure:
+        """Members joining a network (or any network) per year, stacked by country."""
+        from . import figures
+
+        title = "Members joining per year"
+        if network:
+            title = f"{self._network_label(network)}: members joining per year"
+        return figures.timeline_figure(
+            self.adhesions_per_year(network),
+            by_country=self.adhesions_per_year(network, by_country=True),
+            title=title,
+            top_countries=top_countries,
+        )
+
+    def network_figure(self, g: nx.Graph, *, title: str = "", labels: int = 12) -> Figure:
+        """A drawing of a graph of this module (spring layout with a fixed seed)."""
+        from . import figures
+
+        return figures.network_figure(g, title=title or str(g.graph.get("name", "")), labels=labels)
+
+    def hubs_figure(self, g: nx.Graph, *, measure: str = "degree", top: int = 15) -> Figure:
+        """Bars of the ``top`` nodes of a graph by a measure of :meth:`hubs`."""
+        from . import figures
+
+        return figures.hubs_figure(self.hubs(g), measure=measure, top=top)
+
+    def _network_label(self, network: str | None) -> str:
+        if network is None:
+            return "all networks"
+        nets = self.networks()
+        hit = nets[nets["network"] == network]
+        if len(hit) and isinstance(hit["label"].iloc[0], str):
+            return str(hit["label"].iloc[0])
+        return network.rsplit("/", 1)[-1]
 
     def summary(self, g: nx.Graph) -> dict[str, Any]:
         """Size, density, components, cross-border share and assortativity of a graph."""
