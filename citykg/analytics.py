@@ -405,6 +405,80 @@ class Analytics:
             g.add_edge(str(a), str(b), **data)
         return g
 
+    def partners(self, relation: str | None = None, network: str | None = None) -> pd.DataFrame:
+        """Coordinators and supporters of memberships, with the membership's member and place.
+
+        One row per membership and partner: ``relation`` (coordinator or
+        supporter), ``partner``, ``partner_label``, then the membership's columns
+        (:meth:`memberships`). Filter with ``relation`` and ``network``.
+        """
+        p = self.table("membership-partners").rename(columns={"partnerLabel": "partner_label"})
+        if relation is not None:
+            p = p[p["relation"] == relation]
+        m = self.memberships(network)
+        out = p.merge(m, how="inner", on="membership")
+        return out.reset_index(drop=True)
+
+    def partner_table(self, relation: str, network: str | None = None) -> pd.DataFrame:
+        """Coordinators (or supporters) with how many members, places and countries they back.
+
+        Columns: ``partner, partner_label, members, places, countries, first, last``;
+        most members first.
+        """
+        p = self.partners(relation, network)
+        cols = ["partner", "partner_label", "members", "places", "countries", "first", "last"]
+        if p.empty:
+            return pd.DataFrame(columns=cols)
+        g = p.groupby(["partner", "partner_label"], dropna=False)
+        out = pd.DataFrame(
+            {
+                "members": g["member"].nunique(),
+                "places": g["place"].nunique(),
+                "countries": g["country"].nunique(),
+                "first": g["joined"].min(),
+                "last": g["joined"].max(),
+            }
+        ).reset_index()
+        return out.sort_values(
+            ["members", "partner_label", "partner"], ascending=[False, True, True], kind="stable"
+        ).reset_index(drop=True)[cols]
+
+    def partner_graph(
+        self, relation: str = "coordinator", network: str | None = None, *, as_of: int | None = None
+    ) -> nx.Graph:
+        """The bipartite graph of coordinators (or supporters) and the places whose membership they back.
+
+        Partner nodes have ``kind`` = the relation and ``bipartite=1``; places
+        (or members without a place) ``bipartite=0``. Edge attribute ``joined``.
+        """
+        nx = require("networkx")
+        p = self.partners(relation, network)
+        if as_of is not None:
+            p = p[
+                p["joined"].notna()
+                & (p["joined"] <= as_of)
+                & (p["left"].isna() | (p["left"] >= as_of))
+            ]
+        g = nx.Graph(name=f"{relation}s")
+        attrs = self._place_attrs()
+        for row in p.itertuples(index=False):
+            node = _text(row.place) or str(row.member)
+            if node not in g:
+                if _text(row.place):
+                    self._add_place(g, node, attrs.get(node, {}))
+                else:
+                    g.add_node(node, label=_text(row.member_label) or node, kind="agent")
+                g.nodes[node]["bipartite"] = 0
+            partner = str(row.partner)
+            if partner not in g:
+                g.add_node(
+                    partner, label=_text(row.partner_label) or partner, kind=relation, bipartite=1
+                )
+            joined = year_of(row.joined)
+            data = {} if joined is None else {"joined": joined}
+            g.add_edge(node, partner, **data)
+        return g
+
     # --- measures ----------------------------------------------------------------
 
     def hubs(

@@ -134,6 +134,7 @@ def map_figure(
     lons = [float(v) for v in pts["lon"]]
     lats = [float(v) for v in pts["lat"]]
     x0, x1, y0, y1 = _extent(lons, lats)
+    many = len(pts) > 2000  # thousands of dots are drawn as an image inside the SVG
     with _style():
         fig = _figure(8.0, 5.2)
         ax = fig.add_subplot()
@@ -159,17 +160,18 @@ def map_figure(
                 ax.scatter(
                     pts.loc[sel, "lon"].astype(float), pts.loc[sel, "lat"].astype(float),
                     s=9, color=PALETTE[i % len(PALETTE)], label=f"{cat} ({int(sel.sum())})",
-                    linewidths=0, alpha=0.8,
+                    linewidths=0, alpha=0.8, rasterized=many,
                 )  # fmt: skip
             rest = ~cats.isin(top)
             if rest.any():
                 ax.scatter(
                     pts.loc[rest, "lon"].astype(float), pts.loc[rest, "lat"].astype(float),
                     s=7, color=OTHER, label=f"other or unknown ({int(rest.sum())})", linewidths=0,
+                    rasterized=many,
                 )  # fmt: skip
             ax.legend(loc="lower left", fontsize=7, frameon=True)
         else:
-            ax.scatter(lons, lats, s=9, color=PALETTE[0], linewidths=0, alpha=0.8)
+            ax.scatter(lons, lats, s=9, color=PALETTE[0], linewidths=0, alpha=0.8, rasterized=many)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect("equal")

@@ -161,6 +161,42 @@ def build_report(
               "local: city governments; regional: subnational governments; national: "
               "national governments; international: international organisations.")
     )  # fmt: skip
+    roles = (
+        members.assign(role=members["role"].astype("string").str.rsplit("#", n=1).str[-1])
+        .groupby(["network", "network_label", "role"], dropna=False)["member"]
+        .nunique()
+        .reset_index(name="members")
+    )
+    report.tables.append(Table("members-per-role", "Members per role", roles))
+    keep_members = set(members["membership"])
+    partner_tables = {}
+    for relation in ("coordinator", "supporter"):
+        p = a.partners(relation, network)
+        p = p[p["membership"].isin(keep_members)]
+        if p.empty:
+            continue
+        g = p.groupby(["partner", "partner_label"], dropna=False)
+        t = (
+            pd.DataFrame(
+                {
+                    "members": g["member"].nunique(),
+                    "countries": g["country"].nunique(),
+                    "first": g["joined"].min(),
+                    "last": g["joined"].max(),
+                }
+            )
+            .reset_index()
+            .sort_values(["members", "partner_label"], ascending=[False, True], kind="stable")
+            .reset_index(drop=True)
+        )
+        partner_tables[relation] = t
+        report.tables.append(
+            Table(f"{relation}s", f"{relation.capitalize()}s and the members they back", t,
+                  "Covenant Coordinators guide signatories (ckg:coordinatedBy); Covenant "
+                  "Supporters back them (ckg:supportedBy); counted over the memberships shown.")
+        )  # fmt: skip
+        report.numbers.append((f"{relation}s", len(t)))
+        report.numbers.append((f"members with a {relation}", int(p["member"].nunique())))
     dated = per_year.dropna(subset=["year"])
     if len(dated):
         report.numbers.append(("first adhesion", int(dated["year"].min())))
@@ -231,6 +267,21 @@ def build_report(
         Figure("hubs", "Hubs", F.save(F.hubs_figure(hubs, measure="degree", top=15, title=f"{tw_title}: most ties")),
                "The places with most ties in the network drawn above.")
     )  # fmt: skip
+    if "coordinator" in partner_tables:
+        cg = a.partner_graph("coordinator", network)
+        if country_iri:
+            shown = [
+                n
+                for n, d in cg.nodes(data=True)
+                if d.get("country") == country_iri or d.get("kind") == "coordinator"
+            ]
+            cg = cg.subgraph(shown).copy()
+            cg.remove_nodes_from([n for n in list(cg) if cg.degree(n) == 0])
+        report.figures.append(
+            Figure("coordination", "Coordination",
+                   F.save(F.network_figure(cg, title="Coordinators and the members they coordinate", labels=10)),
+                   "Coordinators (regions, provinces, agencies) linked to the places whose membership they coordinate.")
+        )  # fmt: skip
     step("drawings")
     return report
 
