@@ -36,8 +36,13 @@ RAW = resource_dir("data") / "raw" / "wikidata-p190-2016" / "p190-twinning-2016.
 
 @pytest.fixture(scope="module")
 def fa() -> Analytics:
-    """Analytics over the fixture graph."""
-    return Analytics(kg_runner(build_fixture_kg()))  # type: ignore[arg-type]
+    """Analytics over the fixture graph, with coordinators and supporters (fixtures/analytics)."""
+    import pyoxigraph as ox
+
+    kg = build_fixture_kg()
+    partners = Path(__file__).resolve().parent / "fixtures" / "analytics" / "partners.trig"
+    kg.store.ox.extend(ox.parse(path=str(partners), format=ox.RdfFormat.TRIG))  # type: ignore[attr-defined]
+    return Analytics(kg_runner(kg))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +113,23 @@ def test_multiscalar_profile(fa: Analytics) -> None:
     assert dict(zip(p["level"], p["members"], strict=True)) == {"local": 2, "other": 1}
     p = fa.multiscalar_profile(ID + "network/us-climate-alliance")
     assert dict(zip(p["level"], p["members"], strict=True)) == {"regional": 1}
+
+
+def test_coordinators_and_supporters(fa: Analytics) -> None:
+    t = fa.partner_table("coordinator")
+    # California coordinates Irvine (LEO-SR, 1983) and Los Angeles (LEO-SR, 1984-1988);
+    # the Maison de l'Europe (French label only) coordinates Lyon in Eurocities (1989)
+    assert [(r.partner.rsplit("/", 1)[1], r.members, r.countries, r.first, r.last)
+            for r in t.itertuples()] == [("california", 2, 1, 1983, 1984),
+                                         ("maison-de-l-europe", 1, 1, 1989, 1989)]
+    s = fa.partner_table("supporter")
+    assert list(zip(s["partner_label"], s["members"], strict=True)) == [
+        ("European Forum on Urban Security", 2)]
+    g = fa.partner_graph("coordinator")
+    assert sorted(d["kind"] for _, d in g.nodes(data=True)) == [
+        "city", "city", "city", "coordinator", "coordinator"]
+    assert g.number_of_edges() == 3
+    assert fa.partner_graph("coordinator", as_of=1990).number_of_edges() == 2  # LA left in 1988
 
 
 def test_twinning_cross_border_share_and_degrees(fa: Analytics) -> None:
@@ -254,3 +276,17 @@ def test_cli_report_and_network_export(run_cli: object, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     g = nx.read_graphml(gml)
     assert g.number_of_edges() > 50 and "https://w3id.org/citykg/id/city/q64" in g
+
+
+def test_readme_analytics_example_runs() -> None:
+    """The Python example of the README's section on analytics runs as written."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Seeing the networks", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1
+    scope: dict[str, object] = {}
+    exec(compile(blocks[0], "README.md", "exec"), scope)
+    assert 0 < float(scope["share"]) <= 1  # type: ignore[arg-type]
+    assert len(scope["hubs"]) > 10  # type: ignore[arg-type]
