@@ -130,3 +130,24 @@ def test_city_and_country_pages_show_their_figures_and_report(server: Server, br
     assert csv_text.splitlines()[0].startswith("node,label,country_label,degree")
     assert failed == []
     page.close()
+
+
+def test_network_page_and_report_show_the_covenant_figures(server: Server, browser: object) -> None:
+    """The Covenant of Mayors' page shows its map, timeline, network drawing and hubs; its
+    report page adds the coordination drawing and the coordinators table."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server.url + "/page/network/covenant-of-mayors")
+    for name in ("map", "timeline", "network", "hubs"):
+        assert page.locator(f"figure#figure-{name} img").count() == 1, name
+    assert _images_loaded(page, ".figures img") == []
+    page.screenshot(path=str(ARTIFACTS / "server-network-figures.png"), full_page=True)
+    page.click("a.report-link")
+    page.wait_for_url("**/report/network/covenant-of-mayors")
+    assert "Covenant of Mayors" in page.inner_text("h1#report-title")
+    assert page.locator("figure#figure-coordination img").count() == 1
+    assert _images_loaded(page, ".figures img") == []
+    assert page.locator('table[data-table="coordinators"] tbody tr').count() > 10
+    assert page.locator('table[data-table="adhesions-per-year"] tbody tr').count() >= 16
+    page.screenshot(path=str(ARTIFACTS / "server-network-report.png"), full_page=True)
+    page.close()
