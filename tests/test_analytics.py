@@ -290,3 +290,36 @@ def test_readme_analytics_example_runs() -> None:
     exec(compile(blocks[0], "README.md", "exec"), scope)
     assert 0 < float(scope["share"]) <= 1  # type: ignore[arg-type]
     assert len(scope["hubs"]) > 10  # type: ignore[arg-type]
+
+
+def test_cross_border_twinnings_match_natural_earth_and_the_crawl(sa: Analytics) -> None:
+    """Cross-border counts from the raw sources: the P190 crawl's pairs, each item's country
+    read from Natural Earth's CSVs (a populated place's ADM0_A3 = a country's ISO_A3, else its
+    ADM0NAME = the country's ADMIN; a subdivision's iso_a2 = the country's ISO_A2)."""
+    ne = resource_dir("data") / "raw" / "naturalearth"
+
+    def read(name: str) -> list[dict[str, str]]:
+        with (ne / name).open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    countries = read("naturalearth-countries.csv")
+    by_a3 = {c["ISO_A3"]: c["WIKIDATAID"] for c in countries if c["ISO_A3"] != "-99"}
+    by_a2 = {c["ISO_A2"]: c["WIKIDATAID"] for c in countries if c["ISO_A2"] != "-99"}
+    by_admin = {c["ADMIN"]: c["WIKIDATAID"] for c in countries}
+    country_of: dict[str, str] = {}
+    for p in read("naturalearth-populated-places.csv"):
+        c = by_a3.get(p["ADM0_A3"]) or by_admin.get(p["ADM0NAME"])
+        if p["WIKIDATAID"] and c:
+            country_of.setdefault(p["WIKIDATAID"], c)
+    for s in read("naturalearth-admin1.csv"):
+        if s["wikidataid"] and s["iso_a2"] in by_a2:
+            country_of.setdefault(s["wikidataid"], by_a2[s["iso_a2"]])
+    pairs = set()
+    with RAW.open(encoding="utf-8", newline="") as f:
+        for a, b in csv.reader(f, delimiter="\t"):
+            if a != b:
+                pairs.add(frozenset((a, b)))
+    known = [tuple(p) for p in pairs if all(q in country_of for q in p)]
+    crossing = sum(country_of[a] != country_of[b] for a, b in known)
+    got = sa.cross_border(sa.twinning_graph())
+    assert (got["ties"], got["known"], got["crossing"]) == (len(pairs), len(known), crossing)
