@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import figures as F
@@ -311,11 +312,11 @@ figcaption, .note { color: #555; font-size: .85rem; }
 <main class="report">
 <h1 id="report-title">{{ r.title }}</h1>
 <p class="note">Every number comes from the stored queries in <code>queries/analytics/</code>
-(places, countries, network-memberships, twinning-ties), computed with pandas and networkx.
+(places, countries, network-memberships, membership-partners, twinning-ties), computed with pandas and networkx.
 {% if r.scope %}Scope: {% for k, v in r.scope.items() %}{{ k }} <code>{{ v }}</code> {% endfor %}{% endif %}</p>
 <h2>Key figures</h2>
 <table class="numbers"><tbody>
-{% for k, v in r.numbers %}<tr><th>{{ k }}</th><td class="num">{{ fmt(v) }}</td></tr>
+{% for k, v in r.numbers %}<tr><th>{{ k }}</th><td class="num">{{ fmt(v, k) }}</td></tr>
 {% endfor %}</tbody></table>
 {% for f in r.figures %}
 <figure class="figure" id="figure-{{ f.name }}">
@@ -329,7 +330,7 @@ figcaption, .note { color: #555; font-size: .85rem; }
 {% if csv %}<p class="note"><a href="{{ t.name }}.csv">{{ t.name }}.csv</a> ({{ t.frame | length }} rows)</p>{% endif %}
 <table class="data" data-table="{{ t.name }}"><thead><tr>{% for c in t.frame.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row in rows(t) %}<tr>{% for v in row %}<td{% if num(v) %} class="num"{% endif %}>{{ fmt(v) }}</td>{% endfor %}</tr>
+{% for row in rows(t) %}<tr>{% for c, v in zip(t.frame.columns, row) %}<td{% if num(v) %} class="num"{% endif %}>{{ fmt(v, c) }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
 {% if t.frame | length > limit %}<p class="note">The first {{ limit }} of {{ t.frame | length }} rows.</p>{% endif %}
 {% endfor %}
@@ -339,8 +340,19 @@ figcaption, .note { color: #555; font-size: .85rem; }
 """
 
 
-def format_value(v: object) -> str:
-    """A cell of a report table as text (thousands separators, no NA)."""
+YEAR_NAMES = frozenset({"year", "first", "last", "first adhesion", "last adhesion"})
+
+
+def format_value(v: object, name: str = "") -> str:
+    """A cell of a report table as text: thousands separators (not in years), no NA.
+
+    >>> format_value(12326), format_value(2008, "year"), format_value(None), format_value(0.976190)
+    ('12,326', '2008', '', '0.9762')
+    """
+    if isinstance(v, np.generic):  # numpy scalars from DataFrame rows
+        v = v.item()
+    if name in YEAR_NAMES and isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return ""
     if isinstance(v, bool):
@@ -371,9 +383,10 @@ def report_html(
     return tpl.render(
         r=r,
         fmt=format_value,
-        num=lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        num=lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool),
         rows=rows,
         src=figure_src or (lambda f: f"{f.name}.svg"),
+        zip=zip,
         csv=csv_links,
         limit=limit,
     )
