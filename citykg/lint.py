@@ -14,12 +14,36 @@ Two checks need more than the ontology graph and are written here:
     ``owl:versionInfo`` equals the package version, and ``CHANGELOG.md`` has a
     heading for it: the two move together.
 
+Four more compare the ontology with the data, and run when data is given:
+
+``undeclared-reused-term``
+    a predicate or class of another vocabulary (``org:linkedTo``,
+    ``foaf:Group``) that the data uses but the ontology does not declare.
+``unused-term``
+    a ``ckg:`` term that nothing uses: no data, no rule, no narrower term
+    (only with ``LintSources.usage``, as for the shipped sources).
+    ``ontology/lint/unused-terms.txt`` lists the terms kept on purpose, each
+    with its reason; a listed term that is used is reported too.
+``example-contradicts-data``
+    a ``skos:example`` that names entities of the data and says something
+    the data denies: ``S ckg:p O`` where both resolve (by label) and the data
+    has no such triple; a class example naming an entity that the data types
+    otherwise; an issue-area example naming a network that does not focus on
+    it. Names that do not resolve to exactly one entity are not checked.
+``duplicate-place``
+    one place under two IRIs: two places of the same kind with the same
+    ``ckg:wikidataId``, two of the same name within 5 km, or a place keyed by
+    name (no Wikidata ID) sharing its name with a place that has one.
+    ``ontology/lint/distinct-places.txt`` lists pairs checked and kept apart,
+    each with its reason.
+
 Each problem names the file and, where a text scan finds it, the line.
 ``citykg lint`` prints them and exits with code 14 (:class:`LintFailed`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -27,6 +51,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -84,6 +109,12 @@ class LintSources:
     shapes: list[Path] = field(default_factory=list)
     data: list[Path] = field(default_factory=list)
     queries: list[Path] = field(default_factory=list)
+    #: Whether the data and queries are all the uses there are, so that a term
+    #: none of them uses is unused (``unused-term``).
+    usage: bool = False
+    #: Terms kept although unused, and place pairs kept apart (``None``: the
+    #: shipped lists in ``ontology/lint/``).
+    allowlists: Path | None = None
 
     @classmethod
     def shipped(cls) -> LintSources:
@@ -94,6 +125,7 @@ class LintSources:
             shapes=rdf_files(resource_dir("shapes"), recursive=True),
             data=data_files(resource_dir("data")),
             queries=query_files(resource_dir("queries")) + query_files(onto),
+            usage=True,
         )
 
 
@@ -497,5 +529,504 @@ def lint(
     problems += check_version(
         store, sources.ontology, version, source, changelog if check_changelog else None, locator
     )
-    names = [c.name for c in checks] + ["undeclared-term", "version"]
+    names = [c.name for c in checks] + ["undeclared-term", "version"] + list(DATA_CHECKS)
+    if sources.data:
+        problems += check_against_data(sources, store, locator)
     return LintReport(sorted(problems), names, notes)
+
+
+# --- checks of the ontology against the data ------------------------------------
+
+#: The checks that compare the ontology with the data.
+DATA_CHECKS = (
+    "undeclared-reused-term",
+    "unused-term",
+    "example-contradicts-data",
+    "duplicate-place",
+)
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_CORE = (_RDF, _RDFS, _OWL, _XSD)
+_LABELS = (_RDFS + "label", _SKOS + "altLabel", _SKOS + "prefLabel")
+_PLACE_KINDS = ("City", "Country", "Subdivision", "Region", "Place")
+#: Distance under which two places of one name are one place, in km.
+NEAR_KM = 5.0
+_CLAUSE = re.compile(r"^(?P<s>.+?)\s+ckg:(?P<p>[A-Za-z]+)\s+(?P<o>.+)$")
+_GENERATED_KEY = re.compile(r"/(q\d+|ne-\d+)$")
+_POINT = re.compile(r"POINT\s*\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)")
+
+
+def _nn(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _iri(term: object) -> str:
+    """The IRI of a named node, else ``""``."""
+    return term.value if isinstance(term, ox.NamedNode) else ""
+
+
+def _objects(store: ox.Store, s: ox.NamedNode | ox.BlankNode | None, p: str) -> list[Any]:
+    return [q.object for q in store.quads_for_pattern(s, _nn(p), None)]
+
+
+def _subjects(store: ox.Store, p: str, o: ox.NamedNode | None) -> list[Any]:
+    return [q.subject for q in store.quads_for_pattern(None, _nn(p), o)]
+
+
+def _closure(edges: dict[str, set[str]], start: str) -> set[str]:
+    """``start`` and everything reachable from it along ``edges``."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _namespace(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def read_list(path: Path) -> dict[str, str]:
+    """A list file of ``ontology/lint``: each line ``KEY  reason``; ``#`` lines are comments."""
+    out: dict[str, str] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, reason = line.strip().partition(" ")
+            out[key] = reason.strip()
+    return out
+
+
+def _expand(curie: str) -> str:
+    if curie.startswith("ckg:"):
+        return NAMESPACE + curie[4:]
+    if curie.startswith("id:"):
+        return "https://w3id.org/citykg/id/" + curie[3:]
+    return curie
+
+
+class _Data:
+    """The data graph and the ontology, with the indexes the checks share."""
+
+    def __init__(self, sources: LintSources, onto: ox.Store) -> None:
+        self.onto = onto
+        self.store = _ontology_store(sources.data)
+        self.declared = {
+            q.subject.value
+            for q in onto.quads_for_pattern(None, _RDF_TYPE, None)
+            if isinstance(q.subject, ox.NamedNode)
+        }
+        self.sub_of: dict[str, set[str]] = {}
+        self.super_of: dict[str, set[str]] = {}
+        for pred in (_RDFS + "subClassOf", _RDFS + "subPropertyOf"):
+            for q in onto.quads_for_pattern(None, _nn(pred), None):
+                if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                    self.super_of.setdefault(q.subject.value, set()).add(q.object.value)
+                    self.sub_of.setdefault(q.object.value, set()).add(q.subject.value)
+        self.labels: dict[str, set[str]] = {}
+        for pred in _LABELS:
+            for q in self.store.quads_for_pattern(None, _nn(pred), None):
+                if (
+                    isinstance(q.subject, ox.NamedNode)
+                    and isinstance(q.object, ox.Literal)
+                    and q.object.language in (None, "en")
+                ):
+                    key = q.object.value.strip().lower()
+                    self.labels.setdefault(key, set()).add(q.subject.value)
+
+    def types(self, iri: str) -> set[str]:
+        return {
+            t.value
+            for t in _objects(self.store, _nn(iri), _RDF + "type")
+            if isinstance(t, ox.NamedNode)
+        }
+
+    def all_types(self, iri: str) -> set[str]:
+        out: set[str] = set()
+        for t in self.types(iri):
+            out |= _closure(self.super_of, t)
+        return out
+
+    def resolve(self, name: str) -> str | None:
+        """The one entity a name in an example stands for, or ``None``."""
+        name = re.sub(r"\([^)]*\)", "", name).strip().strip(".,;:\"'")
+        name = re.sub(r"^(the|The|a|an|An|A)\s+", "", name).strip()
+        if re.fullmatch(r"(ckg|id):[\w/\-]+", name):
+            iri = _expand(name)
+            known = iri in self.declared or bool(self.types(iri))
+            return iri if known else None
+        found = self.labels.get(name.lower(), set())
+        return next(iter(found)) if len(found) == 1 else None
+
+
+def check_against_data(sources: LintSources, onto: ox.Store, locator: _Locator) -> list[Problem]:
+    """The checks of :data:`DATA_CHECKS`."""
+    data = _Data(sources, onto)
+    lists = sources.allowlists if sources.allowlists is not None else checks_dir()
+    problems = check_reused_declared(sources, data, locator)
+    if sources.usage:
+        problems += check_unused(sources, data, read_list(lists / "unused-terms.txt"), locator)
+    problems += check_examples(sources, data, locator)
+    problems += check_duplicate_places(
+        sources, data, read_list(lists / "distinct-places.txt"), locator
+    )
+    return problems
+
+
+def check_reused_declared(sources: LintSources, data: _Data, locator: _Locator) -> list[Problem]:
+    """Predicates and classes of other vocabularies that the data uses and the ontology does not declare."""
+    problems: list[Problem] = []
+    for path in sources.data:
+        seen: set[str] = set()
+        for q in parse_file(path):
+            used = [q.predicate.value]
+            if q.predicate == _RDF_TYPE and isinstance(q.object, ox.NamedNode):
+                used.append(q.object.value)
+            for iri in used:
+                if (
+                    iri in seen
+                    or iri.startswith(NAMESPACE)
+                    or iri.startswith(_CORE)
+                    or iri in data.declared
+                ):
+                    continue
+                seen.add(iri)
+                problems.append(
+                    Problem(
+                        str(path),
+                        locator.first_line(path, iri),
+                        "undeclared-reused-term",
+                        iri,
+                        "is used in the data but the ontology does not declare it "
+                        "(declare it with the reused vocabulary, or use a citykg term)",
+                    )
+                )
+    return problems
+
+
+def _rule_iris(sources: LintSources) -> set[str]:
+    """``ckg:`` IRIs that a rule of the build constructs (``#+ graph:`` queries)."""
+    out: set[str] = set()
+    for path in sources.queries:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"^#\+\s*graph:", text, re.M) and "CONSTRUCT" in text.upper():
+            template = text.upper().split("CONSTRUCT", 1)[1].split("WHERE", 1)[0]
+            start = text.upper().index("CONSTRUCT")
+            chunk = text[start : start + len("CONSTRUCT") + len(template)]
+            out |= {
+                iri
+                for iri, _ in query_iris(
+                    "".join(line + "\n" for line in text.splitlines() if line.startswith("PREFIX"))
+                    + chunk
+                )
+            }
+    return out
+
+
+def _derived(sources: LintSources, onto: ox.Store) -> set[str]:
+    """Terms the build computes rather than the data stating them.
+
+    Properties with a chain axiom, classes with an OWL definition, what a rule
+    constructs, and the inverses of all these.
+    """
+    out = set(_rule_iris(sources))
+    for pred in (_OWL + "propertyChainAxiom", _OWL + "equivalentClass"):
+        out |= {
+            q.subject.value
+            for q in onto.quads_for_pattern(None, _nn(pred), None)
+            if isinstance(q.subject, ox.NamedNode)
+        }
+    for q in onto.quads_for_pattern(None, _nn(_OWL + "inverseOf"), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+            if q.object.value in out:
+                out.add(q.subject.value)
+            if q.subject.value in out:
+                out.add(q.object.value)
+    return out
+
+
+def check_unused(
+    sources: LintSources, data: _Data, allowed: dict[str, str], locator: _Locator
+) -> list[Problem]:
+    """``ckg:`` classes, properties and concepts that nothing uses."""
+    kinds = {
+        _OWL + "Class",
+        _OWL + "ObjectProperty",
+        _OWL + "DatatypeProperty",
+        _OWL + "AnnotationProperty",
+        _SKOS + "Concept",
+    }
+    terms = {
+        _iri(q.subject)
+        for q in data.onto.quads_for_pattern(None, _RDF_TYPE, None)
+        if _iri(q.subject).startswith(NAMESPACE) and _iri(q.object) in kinds
+    }
+    used: set[str] = _derived(sources, data.onto)
+    for store in (data.store,):
+        for q in store.quads_for_pattern(None, None, None):
+            for term in (q.predicate, q.object):
+                if isinstance(term, ox.NamedNode) and term.value.startswith(NAMESPACE):
+                    used.add(term.value)
+    concept = ox.Quad  # the classes of the ontology's own concepts have instances there
+    for q in data.onto.quads_for_pattern(None, _RDF_TYPE, None):
+        subject, cls = _iri(q.subject), _iri(q.object)
+        is_concept = (
+            concept(_nn(subject), _RDF_TYPE, _nn(_SKOS + "Concept")) in data.onto
+            if subject
+            else False
+        )
+        if is_concept and cls.startswith(NAMESPACE):
+            used.add(cls)
+    for q in data.onto.quads_for_pattern(None, None, None):  # annotations used in the ontology
+        if q.predicate.value.startswith(NAMESPACE):
+            used.add(q.predicate.value)
+    inverse: dict[str, set[str]] = {}
+    for q in data.onto.quads_for_pattern(None, _nn(_OWL + "inverseOf"), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+            inverse.setdefault(q.subject.value, set()).add(q.object.value)
+            inverse.setdefault(q.object.value, set()).add(q.subject.value)
+    narrower: dict[str, set[str]] = {}
+    for q in data.onto.quads_for_pattern(None, _nn(_SKOS + "broader"), None):
+        narrower.setdefault(_iri(q.object), set()).add(_iri(q.subject))
+    changed = True
+    while changed:
+        changed = False
+        for t in terms - used:
+            subs = data.sub_of.get(t, set()) | narrower.get(t, set())
+            if subs & used or inverse.get(t, set()) & used:
+                used.add(t)
+                changed = True
+    problems: list[Problem] = []
+    for t in sorted(terms - used):
+        if short(t) in allowed:
+            continue
+        path, line = locator.locate(sources.ontology, t)
+        problems.append(
+            Problem(
+                path,
+                line,
+                "unused-term",
+                t,
+                "is defined but no data, rule or narrower term uses it "
+                "(use it where a source supports it, remove it, or list it "
+                "with its reason in ontology/lint/unused-terms.txt)",
+            )
+        )
+    for key in sorted(allowed):
+        t = _expand(key)
+        if t in used:
+            path, line = locator.locate(sources.ontology, t)
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    "unused-term",
+                    t,
+                    "is listed in ontology/lint/unused-terms.txt but is used: "
+                    "remove it from the list",
+                )
+            )
+    return problems
+
+
+def _split_names(text: str) -> list[str]:
+    parts = re.split(r";\s+|,\s+|\s+and\s+", text.strip().rstrip("."))
+    return [p for p in (x.strip() for x in parts) if p]
+
+
+def check_examples(sources: LintSources, data: _Data, locator: _Locator) -> list[Problem]:
+    """Examples of the ontology that the data contradicts, where names resolve."""
+    problems: list[Problem] = []
+    onto = data.onto
+    symmetric = {
+        q.subject.value
+        for q in onto.quads_for_pattern(None, _RDF_TYPE, _nn(_OWL + "SymmetricProperty"))
+        if isinstance(q.subject, ox.NamedNode)
+    }
+    derived = _derived(sources, onto)
+    inverse: dict[str, set[str]] = {}
+    for q in onto.quads_for_pattern(None, _nn(_OWL + "inverseOf"), None):
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+            inverse.setdefault(q.subject.value, set()).add(q.object.value)
+            inverse.setdefault(q.object.value, set()).add(q.subject.value)
+    classes = {
+        q.subject.value
+        for q in onto.quads_for_pattern(None, _RDF_TYPE, _nn(_OWL + "Class"))
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(NAMESPACE)
+    }
+    issue_areas = {
+        q.subject.value
+        for q in onto.quads_for_pattern(
+            None, _nn(_SKOS + "inScheme"), _nn(NAMESPACE + "IssueAreaScheme")
+        )
+        if isinstance(q.subject, ox.NamedNode)
+    }
+    narrower: dict[str, set[str]] = {}
+    for q in onto.quads_for_pattern(None, _nn(_SKOS + "broader"), None):
+        narrower.setdefault(_iri(q.object), set()).add(_iri(q.subject))
+
+    def holds(s: str, p: str, o: str) -> bool:
+        preds = _closure(data.sub_of, p)
+        for pred in preds:
+            if ox.Quad(_nn(s), _nn(pred), _nn(o)) in data.store or (
+                pred in symmetric and ox.Quad(_nn(o), _nn(pred), _nn(s)) in data.store
+            ):
+                return True
+            for inv in inverse.get(pred, ()):
+                if ox.Quad(_nn(o), _nn(inv), _nn(s)) in data.store:
+                    return True
+        return False
+
+    def report(term: str, message: str) -> None:
+        path, line = locator.locate(sources.ontology, term)
+        problems.append(Problem(path, line, "example-contradicts-data", term, message))
+
+    for q in onto.quads_for_pattern(None, _nn(_SKOS + "example"), None):
+        if not (isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)):
+            continue
+        term, text = q.subject.value, q.object.value
+        for clause in re.split(r";\s+", text.strip().rstrip(".")):
+            m = _CLAUSE.match(clause.strip())
+            if m:
+                p = NAMESPACE + m.group("p")
+                if p in derived or p not in data.declared:
+                    continue
+                s = data.resolve(m.group("s"))
+                if s is None:
+                    continue
+                for oname in [m.group("o"), *_split_names(m.group("o"))]:
+                    o = data.resolve(oname)
+                    if o is not None:
+                        if not holds(s, p, o):
+                            report(
+                                term,
+                                f'skos:example says "{clause.strip()}", but the data '
+                                f"has no {short(s)} {short(p)} {short(o)}",
+                            )
+                        break
+                continue
+            parts = _split_names(clause)
+            resolved = [data.resolve(n) for n in parts]
+            if 2 * sum(r is not None for r in resolved) < len(parts):
+                continue  # prose, not a list of names: not mechanically checkable
+            if term in classes and term not in derived:
+                for name in parts:
+                    e = data.resolve(name)
+                    if e is None or e in data.declared or not data.types(e):
+                        continue
+                    if term not in data.all_types(e):
+                        report(
+                            term,
+                            f'skos:example names "{name}" ({short(e)}), which the '
+                            f"data does not type {short(term)}",
+                        )
+            elif term in issue_areas:
+                areas = _closure(narrower, term)
+                for name in parts:
+                    e = data.resolve(name)
+                    if e is None or NAMESPACE + "Network" not in data.all_types(e):
+                        continue
+                    focus = {o.value for o in _objects(data.store, _nn(e), NAMESPACE + "focusesOn")}
+                    if not focus & areas:
+                        report(
+                            term,
+                            f'skos:example names the network "{name}" ({short(e)}), '
+                            f"which the data does not say focuses on {short(term)}",
+                        )
+    return problems
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def check_duplicate_places(
+    sources: LintSources, data: _Data, distinct: dict[str, str], locator: _Locator
+) -> list[Problem]:
+    """One place under two IRIs: same Wikidata ID, same name nearby, or a name-keyed twin."""
+    kind: dict[str, str] = {}
+    for k in _PLACE_KINDS:
+        for s in _subjects(data.store, _RDF + "type", _nn(NAMESPACE + k)):
+            if isinstance(s, ox.NamedNode) and s.value not in kind:
+                kind[s.value] = k
+    qid: dict[str, str] = {}
+    point: dict[str, tuple[float, float]] = {}
+    names: dict[str, set[str]] = {}
+    for iri in kind:
+        node = _nn(iri)
+        for o in _objects(data.store, node, NAMESPACE + "wikidataId"):
+            qid[iri] = o.value
+        wkts = _objects(data.store, node, NAMESPACE + "coordinates")
+        for g in _objects(data.store, node, "http://www.opengis.net/ont/geosparql#hasGeometry"):
+            if isinstance(g, ox.NamedNode | ox.BlankNode):
+                wkts += _objects(data.store, g, "http://www.opengis.net/ont/geosparql#asWKT")
+        for o in wkts:
+            m = _POINT.search(o.value)
+            if m:
+                point[iri] = (float(m.group(1)), float(m.group(2)))
+        for o in _objects(data.store, node, _RDFS + "label"):
+            if isinstance(o, ox.Literal) and o.language in (None, "en"):
+                names.setdefault(o.value.strip().lower(), set()).add(iri)
+    pairs: dict[tuple[str, str], str] = {}
+
+    def same_kind(a: str, b: str) -> bool:
+        ka, kb = kind[a], kind[b]
+        return ka == kb or {ka, kb} == {"City", "Place"}
+
+    by_qid: dict[str, list[str]] = {}
+    for iri, q in qid.items():
+        by_qid.setdefault(q, []).append(iri)
+    for q, iris in by_qid.items():
+        for i, a in enumerate(sorted(iris)):
+            for b in sorted(iris)[i + 1 :]:
+                if same_kind(a, b):
+                    pairs[(a, b)] = f"has the same Wikidata ID ({q}) as {short(b)}"
+    for name, named in names.items():
+        ordered = sorted(named)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                if (a, b) in pairs or not same_kind(a, b):
+                    continue
+                if a in point and b in point and _km(point[a], point[b]) <= NEAR_KM:
+                    pairs[(a, b)] = (
+                        f'has the name "{name}" of {short(b)}, '
+                        f"{_km(point[a], point[b]):.1f} km away"
+                    )
+                elif (a in qid) != (b in qid) and kind[a] in ("City", "Place"):
+                    keyed, other = (a, b) if a not in qid else (b, a)
+                    if _GENERATED_KEY.search(keyed):
+                        continue  # a dataset row without an ID, not a curated place
+                    pairs[(a, b)] = (
+                        f'{short(keyed)} (no Wikidata ID) has the name "{name}" '
+                        f"of {short(other)} ({qid[other]})"
+                    )
+    problems: list[Problem] = []
+    for (a, b), message in sorted(pairs.items()):
+        if f"{short(a)}|{short(b)}" in distinct or f"{short(b)}|{short(a)}" in distinct:
+            continue
+        path, line = locator.locate(sources.data, a)
+        problems.append(
+            Problem(
+                path,
+                line,
+                "duplicate-place",
+                a,
+                message + ": one place under two IRIs? (merge them, or list the "
+                "pair with its reason in ontology/lint/distinct-places.txt)",
+            )
+        )
+    return problems

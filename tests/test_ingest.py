@@ -83,12 +83,32 @@ def test_gazetteer_has_one_label_per_language_and_no_gorno_altay_qid() -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("?s a ckg:Twinning", 17401),
-        ("?s a ckg:Place", 9206),
+        ("?s a ckg:Twinning", 17368),
+        ("?s a ckg:Place", 9201),
     ],
 )
 def test_twinning_counts(query: str, expected: int) -> None:
     assert _count(LAYERS["twinning"][1], query) == expected
+
+
+@pytest.mark.parametrize(
+    ("second_item", "city"),
+    [("q9899", "q727"), ("q487704", "q18094"), ("q613", "q612"), ("q9005", "q239"), ("q503361", "q2211")],
+)
+def test_twinning_joins_a_second_item_to_its_city(second_item: str, city: str) -> None:
+    """Regression (issue 13): Amsterdam, Honolulu, Dubai, Brussels and Malmö were two nodes each."""
+    store = ox.Store()
+    store.load(path=str(LAYERS["twinning"][1]), format=ox.RdfFormat.TURTLE)
+    place = ox.NamedNode(f"https://w3id.org/citykg/id/place/{second_item}")
+    assert list(store.quads_for_pattern(place, None, None)) == []
+    assert list(store.quads_for_pattern(None, None, place)) == []
+    joined = store.query(
+        f"PREFIX ckg: <{CKG}> SELECT (COUNT(*) AS ?n) WHERE {{ ?t ckg:twinningParty "
+        f"<https://w3id.org/citykg/id/city/{city}> ; ckg:citation "
+        "<https://w3id.org/citykg/id/citation/twinning-same-place> }"
+    )
+    assert isinstance(joined, ox.QuerySolutions)
+    assert int(next(iter(joined))["n"].value) > 0
 
 
 def test_shipped_layers_parse_strictly_and_carry_the_header() -> None:

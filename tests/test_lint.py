@@ -46,10 +46,39 @@ def test_each_planted_defect_is_found_by_its_check(case: Path) -> None:
     assert len(got) == len(want), got
 
 
+DATA_CASE = FIXTURES / "data"
+
+
+def lint_data_case(usage: bool = True) -> set[tuple[str, str]]:
+    sources = LintSources([DATA_CASE / "ontology.ttl"], data=[DATA_CASE / "data.ttl"],
+                          usage=usage, allowlists=DATA_CASE)
+    report = lint(sources, version="1.0.0", changelog=FIXTURES / "CHANGELOG.md")
+    return {(p.check, short(p.term)) for p in report.problems}
+
+
+def test_the_data_checks_find_each_planted_disagreement() -> None:
+    """Examples the data denies, other vocabularies' terms undeclared, unused terms, one place twice."""
+    want = expected(DATA_CASE / "ontology.ttl") | expected(DATA_CASE / "data.ttl")
+    assert lint_data_case() == want
+
+
+def test_unused_terms_are_only_checked_when_the_data_is_all_the_data() -> None:
+    assert not {c for c, _ in lint_data_case(usage=False)} & {"unused-term"}
+
+
+def test_an_allow_listed_term_that_is_used_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "unused-terms.txt").write_text("ckg:memberCount listed, but the data uses it\n")
+    sources = LintSources([DATA_CASE / "ontology.ttl"], data=[DATA_CASE / "data.ttl"],
+                          usage=True, allowlists=tmp_path)
+    report = lint(sources, version="1.0.0", changelog=FIXTURES / "CHANGELOG.md")
+    assert ("unused-term", "ckg:memberCount") in {(p.check, short(p.term)) for p in report.problems}
+
+
 def test_every_check_has_a_planted_defect() -> None:
     checks = set(lint(LintSources([FIXTURES / "clean.ttl"]), version="1.0.0",
                       changelog=FIXTURES / "CHANGELOG.md").checks)
     planted = {check for case in CASES for check, _ in expected(case)}
+    planted |= {check for check, _ in lint_data_case()}
     assert planted == checks
 
 
@@ -59,6 +88,7 @@ def test_undeclared_terms_in_data_and_queries_are_found_with_their_line() -> Non
     report = lint(sources, version="1.0.0", changelog=FIXTURES / "CHANGELOG.md")
     found = {(Path(p.path).name, p.line, p.check, short(p.term)) for p in report.problems}
     # a ckg: name in a comment or a string of the query is not a use
+    found = {f for f in found if f[2] == "undeclared-term"}
     assert found == {("data.ttl", 7, "undeclared-term", "ckg:govern"),
                      ("cities.rq", 5, "undeclared-term", "ckg:governedby")}
 
@@ -87,3 +117,23 @@ def test_cli_prints_one_line_per_problem_and_exits_14(capsys: pytest.CaptureFixt
     assert "citykg: error: the ontology lint found" in err
     assert main(["lint", "--list-checks"]) == 0
     assert "undeclared-term" in capsys.readouterr().out
+
+
+def test_the_examples_issue_13_found_contradicted_are_caught_on_the_old_data(tmp_path: Path) -> None:
+    """Regression (issue 13): the urban-governance and WHO examples contradicted the data."""
+    from citykg.lint import data_files
+    from citykg.resources import resource_dir
+
+    shipped = LintSources.shipped()
+    networks = resource_dir("data") / "networks.ttl"
+    old = tmp_path / "networks.ttl"
+    text = networks.read_text(encoding="utf-8")
+    text = text.replace("  ckg:focusesOn ckg:UrbanGovernance ;\n", "")
+    text = text.replace("  ckg:worksInTandemWith organization:world-health-organization ;\n", "")
+    old.write_text(text, encoding="utf-8")
+    data = [old if p.name == "networks.ttl" and p.parent == networks.parent else p
+            for p in data_files(resource_dir("data"))]
+    report = lint(LintSources(shipped.ontology, data=data), version="0.1.0", check_changelog=False)
+    found = {(p.check, short(p.term)) for p in report.problems}
+    assert ("example-contradicts-data", "ckg:UrbanGovernance") in found
+    assert ("example-contradicts-data", "ckg:worksInTandemWith") in found

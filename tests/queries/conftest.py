@@ -29,3 +29,11 @@ def regen_golden(request: pytest.FixtureRequest) -> bool:
 def fixture_kg() -> object:
     """The fixture graph, built once (do not mutate it)."""
     return build_fixture_kg()
+
+
+@pytest.fixture(scope="session")
+def essay_kg() -> object:
+    """The essay layer of the shipped data (goldenlib.ESSAY_FILES), built once (do not mutate it)."""
+    from goldenlib import build_essay_kg
+
+    return build_essay_kg()

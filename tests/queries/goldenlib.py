@@ -52,3 +52,31 @@ def golden_text(result: object) -> tuple[str, str]:
     if isinstance(result, AskResult):
         return ".txt", result.serialize("text")
     raise TypeError(f"unexpected result {result!r}")
+
+
+#: The essay layer: the curated files whose every claim cites the founding
+#: essay (or the curators), plus the gazetteer for the labels of the places
+#: they name. Generated layers (twinning) and dataset layers are left out, so
+#: that a stored query run on this graph returns only what the essay supports.
+ESSAY_FILES = ("actions", "governance", "networks", "organizations", "people", "places",
+               "policies", "sources", "gazetteer")
+
+
+def build_essay_kg() -> object:
+    """The shipped ontology and rules plus the essay layer of ``data/``, with reasoning."""
+    from citykg.api import KnowledgeGraph
+    from citykg.config import Settings
+    from citykg.loader import LoadPlan, load
+    from citykg.reasoning import materialise
+    from citykg.resources import resource_dir
+    from citykg.store import OxigraphStore
+
+    settings = Settings(data_dirs=())
+    store = OxigraphStore()
+    plan = LoadPlan.from_folders(settings.ontology_dirs, ())
+    data = resource_dir("data")
+    plan.files += [(data / f"{stem}.ttl", "data") for stem in ESSAY_FILES]
+    load(store, plan)
+    kg = KnowledgeGraph(settings, store=store)
+    materialise(store, kg.rule_dirs())
+    return kg
