@@ -8,6 +8,7 @@ the shipped graph. Nothing here is computed by the code under test.
 from __future__ import annotations
 
 import csv
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -20,9 +21,11 @@ from citykg.analytics import Analytics, kg_runner
 from citykg.report import Report, build_report, write_report
 from citykg.resources import resource_dir
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analytics_sources import raw_twinning_pairs
+
 COVENANT = "https://w3id.org/citykg/id/network/covenant-of-mayors"
 SOURCE = resource_dir("data") / "raw" / "networks" / "covenant-of-mayors-signatories-2024.csv"
-TWINNING = resource_dir("data") / "raw" / "wikidata-p190-2016" / "p190-twinning-2016.tsv"
 
 pytestmark = pytest.mark.slow
 
@@ -118,11 +121,7 @@ def test_twinnings_between_members_match_the_raw_crawl(kg: object, a: Analytics,
         "PREFIX ckg: <https://w3id.org/citykg/ontology#> SELECT ?p ?q WHERE { ?p ckg:wikidataId ?q }"
     ).rows if str(p) in places}
     member_qids = set(qid.values())
-    pairs = set()
-    with TWINNING.open(encoding="utf-8", newline="") as f:
-        for x, y in csv.reader(f, delimiter="\t"):
-            if x != y and x in member_qids and y in member_qids:
-                pairs.add(frozenset((x, y)))
+    pairs = {p for p in raw_twinning_pairs() if p <= member_qids}
     assert dict(report.numbers)["twinning ties"] == len(pairs)
 
 
