@@ -128,6 +128,7 @@ class Candidate:
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     evidence: str = ""
+    retrieved: str = ""  # the day the endpoint gave the answer (not the day it was read)
 
     @property
     def label(self) -> str:
@@ -339,7 +340,11 @@ def find_candidates(
         answers = client.lookup(names, make, lambda row: value(row, "key"), progress=progress)
         for e in members:
             rows = [r for n in e.names for r in answers[n].bindings]
-            result[e.iri] = list(candidates_from_rows(rows, bool(classes)).values())
+            found = list(candidates_from_rows(rows, bool(classes)).values())
+            days = [answers[n].retrieved.date().isoformat() for n in e.names]
+            for c in found:  # the oldest answer the candidate rests on
+                c.retrieved = min(days) if days else ""
+            result[e.iri] = found
     return result
 
 
@@ -800,7 +805,9 @@ def link(
             outcome = decide(e, cands, threshold=threshold, margin=margin)
             if outcome.accepted is not None:
                 c = outcome.accepted
-                rec = LinkRecord(e.iri, c.qid, c.score, margin_of(outcome), c.evidence, today)
+                rec = LinkRecord(
+                    e.iri, c.qid, c.score, margin_of(outcome), c.evidence, c.retrieved or today
+                )
                 report.links.append(rec)
                 report.new_links.append(rec)
                 if kind == "country":

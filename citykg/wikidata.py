@@ -11,8 +11,10 @@ HTTP 200 with empty results), one request at a time, and respect for
 - a body that is truncated or not SPARQL JSON counts as a failure and is
   retried, never read as "no results";
 - every good response is cached on disk (one JSON file per query, keyed by the
-  SHA-256 of endpoint and query text) the moment it arrives, so a rerun costs
-  no requests and an interrupted run resumes where it stopped;
+  SHA-256 of endpoint and query text, with the time it was retrieved) the
+  moment it arrives, so a rerun costs no requests and an interrupted run
+  resumes where it stopped; with ``max_age_days`` an older entry counts as
+  absent and is asked again;
 - :meth:`WikidataClient.lookup` batches many keys into ``VALUES`` blocks and
   caches the answer per key, so that a rerun with a different mix of keys
   still asks only for the keys it has never asked about.
@@ -174,6 +176,7 @@ class WikidataClient:
         max_wait: float = 300.0,
         min_interval: float = 0.0,
         batch_size: int = 50,
+        max_age_days: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -192,6 +195,7 @@ class WikidataClient:
         self.max_wait = max_wait
         self.min_interval = min_interval
         self.batch_size = batch_size
+        self.max_age_days = max_age_days
         self.stats = ClientStats()
         self._sleep = sleep
         self._clock = clock
@@ -216,6 +220,12 @@ class WikidataClient:
             return None  # a damaged entry is asked again, never trusted
         if not isinstance(rows, list):
             return None
+        if retrieved.tzinfo is None:
+            retrieved = retrieved.replace(tzinfo=UTC)
+        if self.max_age_days is not None:
+            age = datetime.now(UTC) - retrieved
+            if age.total_seconds() > self.max_age_days * 86400:
+                return None  # expired: asked again, and the new answer replaces it
         return CachedAnswer(rows, retrieved)
 
     def _cache_put(self, query: str, answer: CachedAnswer) -> None:

@@ -9,7 +9,9 @@ reapplied; curated links are never overridden.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -90,7 +92,9 @@ def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,  # noqa: F
         assert first == 4  # one batch, three faults survived
         ttl = (data / "links" / "wikidata-links.ttl").read_text(encoding="utf-8")
         assert f"<{ID}city/test-weimar> skos:exactMatch wd:Q3955 ." in ttl
-        assert "ckg:linkScore" in ttl and '"2025-01-02"^^xsd:date' in ttl
+        # the link records the day its answer was retrieved, not the --today given
+        retrieved = datetime.now(UTC).date().isoformat()
+        assert "ckg:linkScore" in ttl and f'"{retrieved}"^^xsd:date' in ttl
         assert "test-athens> skos:exactMatch" not in ttl  # ambiguous: to review
         assert "test-paris" not in ttl  # curated by hand: left alone
         review = list(csv.DictReader((data / "links" / "review.csv").open(encoding="utf-8")))
@@ -109,6 +113,25 @@ def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,  # noqa: F
         assert f"<{ID}city/test-athens> skos:exactMatch wd:Q1524 ." in ttl
         assert 'ckg:reviewer "A. Reviewer"' in ttl
         assert "test-weimar> skos:exactMatch wd:Q3955" in ttl  # kept from the first run
+
+        # answers from an older cache: the new link says the day they were retrieved
+        for p in (tmp_path / "cache").rglob("*.json"):
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc["retrieved"] = "2024-05-06T07:08:09+00:00"
+            p.write_text(json.dumps(doc), encoding="utf-8")
+        (data / "links" / "wikidata-links.ttl").unlink()
+        r = run_cli(*link, "--cache-days", "100000")  # old answers still accepted
+        assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
+        assert proxy.requests == first
+        ttl = (data / "links" / "wikidata-links.ttl").read_text(encoding="utf-8")
+        assert '"2024-05-06"^^xsd:date' in ttl and f'"{retrieved}"^^xsd:date' not in ttl
+        # by default answers older than 30 days are expired and asked again
+        (data / "links" / "wikidata-links.ttl").unlink()
+        r = run_cli(*link)
+        assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
+        assert proxy.requests > first
+        ttl = (data / "links" / "wikidata-links.ttl").read_text(encoding="utf-8")
+        assert f'"{retrieved}"^^xsd:date' in ttl and '"2024-05-06"^^xsd:date' not in ttl
 
         out = tmp_path / "wikidata.nt"
         enrich = ["enrich", *common, "--property", "P1082", "--property", "P190",

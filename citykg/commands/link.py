@@ -47,6 +47,13 @@ def _client_options(s: argparse.ArgumentParser) -> None:
     )
     w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     w.add_argument(
+        "--cache-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="cached answers older than this are asked again (default 30)",
+    )
+    w.add_argument(
         "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
     )
     w.add_argument(
@@ -88,6 +95,7 @@ def _client(args: argparse.Namespace) -> Any:
         backoff=args.backoff,
         min_interval=args.delay,
         batch_size=args.batch_size,
+        max_age_days=args.cache_days,
     )
 
 
@@ -99,9 +107,13 @@ def _graph(args: argparse.Namespace, ui: Any) -> Any:
 
 
 def _links_dir(args: argparse.Namespace) -> Path:
-    from ..resources import resource_dir
+    from ..resources import resource_dir, resource_root
 
-    return Path(args.links_dir) if args.links_dir else resource_dir("data") / "links"
+    if args.links_dir:
+        return Path(args.links_dir)
+    if resource_root().name == "_resources":  # installed: never write into the package
+        return Path.cwd() / "links"
+    return resource_dir("data") / "links"
 
 
 def cmd_link(args: argparse.Namespace, ui: Any) -> int:
@@ -228,7 +240,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--links-dir",
         type=Path,
         metavar="DIR",
-        help="where wikidata-links.ttl, review.csv, decisions.csv live (default data/links)",
+        help="where wikidata-links.ttl, review.csv, decisions.csv live (default data/links "
+        "in a source checkout, ./links once installed)",
     )
     s.add_argument(
         "--kind",
@@ -249,7 +262,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     s.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
-    s.add_argument("--today", metavar="DATE", help="the date recorded on new links (default today)")
+    s.add_argument(
+        "--today",
+        metavar="DATE",
+        help="the date recorded on new links whose answer has no retrieval date (default "
+        "today); a link otherwise records the day its answer was retrieved",
+    )
     s.add_argument(
         "--dry-run", action="store_true", help="write nothing; print what would be linked"
     )

@@ -340,6 +340,8 @@ def create_app(site: Site) -> Starlette:
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
+    from .reconcile import routes as reconcile_routes
+
     env = _templates()
     config = site.config
     base = config.base_path
@@ -789,7 +791,8 @@ def create_app(site: Site) -> Starlette:
         Route("/.well-known/void", void),
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
-        *analytics_routes(charts, render),
+        *reconcile_routes(site),  # the W3C Reconciliation Service API (server/reconcile.py)
+        *analytics_routes(charts, render),  # reports, figures, tables (server/analytics_pages.py)
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
