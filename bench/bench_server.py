@@ -5,7 +5,10 @@ a fresh build), then runs fixed phases with a fixed number of concurrent
 clients and requests, and stops by itself:
 
 1. an entity page, 2. a stored query, 3. a heavy query (a join that passes
-the time limit), and 4. light page requests while heavy queries run.
+the time limit), 4. light page requests while heavy queries run, and 5. light
+requests of each kind (``ASK {}``, a small lookup, VoID, a page), first on an
+idle server (the baseline, in the same run) and then while ``--heavy`` heavy
+queries hold the heavy lane, side by side.
 
 It prints figures and asserts nothing about time. Network: 127.0.0.1 only.
 
@@ -32,6 +35,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 from server_fixtures import running_server  # noqa: E402
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+#: Light requests: what a browser or a linked-data client asks most.
+LIGHT = {
+    "ASK {}": "ASK {}",
+    "lookup": "SELECT ?p ?o WHERE { <https://w3id.org/citykg/id/network/c40> ?p ?o } LIMIT 50",
+}
 
 
 def fetch(url: str) -> tuple[int, float]:
@@ -57,6 +65,9 @@ def phase(name: str, url: str, clients: int, requests: int) -> list[float]:
 
 
 def report(name: str, results: list[tuple[int, float]], wall: float, clients: int) -> None:
+    if not results:
+        print(f"{name:<34}     0 req")
+        return
     lat = sorted(r[1] * 1000 for r in results)
     codes: dict[int, int] = {}
     for status, _ in results:
@@ -68,6 +79,78 @@ def report(name: str, results: list[tuple[int, float]], wall: float, clients: in
     print(f"{name:<34} {len(results):>5} req  {clients:>3} clients  "
           f"{len(results) / wall:>8.1f} req/s  p50 {pct(50):>8.1f} ms  p90 {pct(90):>8.1f} ms  "
           f"p99 {pct(99):>8.1f} ms  max {lat[-1]:>8.1f} ms  status {codes}")
+
+
+def light_under_load(url: str, heavy: str, args: argparse.Namespace) -> None:
+    """Light requests one at a time, idle and then while ``args.heavy`` heavy queries run."""
+    targets = {name: f"{url}/sparql?" + urllib.parse.urlencode({"query": q})
+               for name, q in LIGHT.items()}
+    targets["VoID"] = f"{url}/.well-known/void"
+    targets["entity page"] = f"{url}/page/network/c40"
+    for u in targets.values():
+        fetch(u)
+    n = max(20, args.requests // 2)
+    print(f"\nlight requests, one client, {n} each: idle (baseline) | while {args.heavy} heavy "
+          "queries run")
+    idle = {name: [fetch(u) for _ in range(n)] for name, u in targets.items()}
+    loaded: dict[str, list[tuple[int, float]]] = {name: [] for name in targets}
+    stop = threading.Event()
+
+    def heavy_loop() -> None:
+        while not stop.is_set():
+            fetch(heavy)
+
+    with concurrent.futures.ThreadPoolExecutor(args.heavy) as ex:
+        loops = [ex.submit(heavy_loop) for _ in range(args.heavy)]
+        time.sleep(1.0)
+        for _ in range(n):
+            for name, u in targets.items():
+                loaded[name].append(fetch(u))
+        stop.set()
+        for f in loops:
+            f.result()
+
+    def pct(rs: list[tuple[int, float]], p: float) -> float:
+        lat = sorted(r[1] * 1000 for r in rs)
+        return lat[min(len(lat) - 1, int(p / 100 * len(lat)))]
+
+    print(f"{'request':<14} {'idle p50':>9} {'idle p99':>9} | {'load p50':>9} {'load p99':>9} "
+          "  status under load")
+    for name in targets:
+        codes: dict[int, int] = {}
+        for status, _ in loaded[name]:
+            codes[status] = codes.get(status, 0) + 1
+        print(f"{name:<14} {pct(idle[name], 50):>7.1f}ms {pct(idle[name], 99):>7.1f}ms | "
+              f"{pct(loaded[name], 50):>7.1f}ms {pct(loaded[name], 99):>7.1f}ms   {codes}")
+
+
+def memory(pid: int) -> None:
+    """Peak resident memory of the server process and of its worker processes (Linux)."""
+
+    def status(p: int) -> dict[str, str]:
+        try:
+            text = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            return {}
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    def children(p: int) -> list[int]:
+        out: list[int] = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return sorted(set(out))
+
+    print("\nmemory (resident now, VmRSS; peak, VmHWM):")
+    main = status(pid)
+    print(f"  server process {pid}: {main.get('VmRSS', '?').strip()} now, "
+          f"{main.get('VmHWM', '?').strip()} peak")
+    for c in children(pid):
+        st = status(c)
+        print(f"  child {c} ({st.get('Name', '?').strip()}): {st.get('VmRSS', '?').strip()} now, "
+              f"{st.get('VmHWM', '?').strip()} peak, address space {st.get('VmSize', '?').strip()}")
 
 
 def main() -> int:
@@ -116,6 +199,8 @@ def main() -> int:
             wall = time.perf_counter() - t0
             report("pages while heavy queries run", light, wall, 2)
             report("  ...the heavy queries meanwhile", hres, wall, args.heavy)
+            light_under_load(server.url, heavy, args)
+            memory(server.process.pid)
     return 0
 
 

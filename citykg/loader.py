@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SourceNotFoundError
-from .store import FORMATS_BY_SUFFIX, Store
+from .errors import ParseError, SourceNotFoundError
+from .namespaces import GRAPH_NAMES, graph_iri
+from .store import FORMATS_BY_SUFFIX, OxigraphStore, Store, parse_file
 
 #: Sub-folders of a data folder that fill graphs other than ``data``.
 SPECIAL_DATA_DIRS: dict[str, str] = {"links": "links", "enrichment": "enrichment"}
@@ -99,6 +100,42 @@ class LoadPlan:
         return plan
 
 
+#: Files that name their own graphs: TriG and N-Quads.
+QUAD_SUFFIXES = (".trig", ".nq")
+#: citykg's own graphs, which a data file may not name.
+PROTECTED_GRAPHS: dict[str, str] = {str(graph_iri(name)): name for name in GRAPH_NAMES}
+
+
+def load_quads(store: OxigraphStore, path: Path, graph: str) -> dict[str, int]:
+    """Load a TriG or N-Quads file: each named graph into itself, the default graph into ``graph``.
+
+    A file that names one of citykg's own graphs (ontology, data, links,
+    enrichment, inferred) is refused with a :class:`~citykg.errors.ParseError`:
+    those graphs are filled from their folders only. Returns triples per graph
+    (the short name for ``graph``, the IRI for the graphs the file names).
+    """
+    import pyoxigraph as ox
+
+    by_graph: dict[str, list[ox.Triple | ox.Quad]] = {}
+    for q in parse_file(path):
+        name = getattr(q, "graph_name", None)
+        if isinstance(name, ox.NamedNode):
+            if name.value in PROTECTED_GRAPHS:
+                raise ParseError(
+                    path,
+                    f"names the graph <{name.value}>, which citykg fills from its "
+                    f"{PROTECTED_GRAPHS[name.value]} folder only; put these statements in "
+                    "another named graph or in the default graph",
+                )
+            target = name.value
+        elif isinstance(name, ox.BlankNode):
+            raise ParseError(path, "names a graph with a blank node; give it an IRI")
+        else:
+            target = graph
+        by_graph.setdefault(target, []).append(q)
+    return {target: store.add_oxigraph(qs, target) for target, qs in by_graph.items()}
+
+
 def load(
     store: Store,
     plan: LoadPlan,
@@ -108,8 +145,12 @@ def load(
     """Load every file of the plan; return the triples read per graph."""
     counts: dict[str, int] = {}
     for path, graph in plan.files:
-        n = store.load_file(path, graph)
-        counts[graph] = counts.get(graph, 0) + n
+        if path.suffix.lower() in QUAD_SUFFIXES and isinstance(store, OxigraphStore):
+            for name, n in load_quads(store, path, graph).items():
+                counts[name] = counts.get(name, 0) + n
+        else:
+            n = store.load_file(path, graph)
+            counts[graph] = counts.get(graph, 0) + n
         if index is not None and path.suffix.lower() == ".ttl":
             index.add_turtle(path)
         if progress is not None:

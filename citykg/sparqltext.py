@@ -1,9 +1,10 @@
 """Reading SPARQL text without running it: tokens, query form, safety checks.
 
-citykg inspects every query before an engine sees it, because the engines it
-runs on (Oxigraph, rdflib) would otherwise call any ``SERVICE`` IRI a query
-names. The tokenizer knows comments, strings and IRIs, so a keyword inside a
-string or a comment is not mistaken for the real thing.
+The tokenizer here serves editing jobs only (binding parameters, lint): it
+knows comments, strings and IRIs but not every lexical rule of SPARQL, so it
+never decides what a query does. The query form and the safety checks
+(:func:`check_safe`: updates, ``SERVICE``) come from the parsed query, in
+:mod:`citykg.guard`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import ForbiddenQueryError, QueryError
+from .errors import QueryError
 
 _TOKEN = re.compile(
     r"""
@@ -66,45 +67,33 @@ def keywords(tokens: list[Token]) -> list[str]:
 
 
 def query_form(text: str) -> str:
-    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``; raises for an update.
+    """``SELECT``, ``CONSTRUCT``, ``ASK`` or ``DESCRIBE``, from the parsed query; raises for an update.
 
     >>> query_form("PREFIX x: <http://x/> ASK { ?s ?p ?o }")
     'ASK'
     """
-    for word in keywords(tokenize(text)):
-        if word in QUERY_FORMS:
-            return word
-        if word in UPDATE_KEYWORDS:
-            raise ForbiddenQueryError(
-                f"this is a SPARQL update ({word}); citykg runs queries only, the graph is read-only"
-            )
-    raise QueryError("not a SPARQL query: no SELECT, CONSTRUCT, ASK or DESCRIBE found")
+    from . import guard
+
+    return guard.query_form(text)
 
 
 def service_iris(text: str) -> list[str]:
-    """The endpoints named by ``SERVICE`` clauses (``?var`` for a variable endpoint).
+    """The endpoints named by ``SERVICE`` clauses of the parsed query (``?var`` for a variable).
 
     >>> service_iris('SELECT * { SERVICE SILENT <http://evil/sparql> { ?s ?p ?o } }')
     ['http://evil/sparql']
     """
-    toks = tokenize(text)
-    found = []
-    for i, t in enumerate(toks):
-        if t.kind == "name" and t.text.upper() == "SERVICE":
-            j = i + 1
-            if j < len(toks) and toks[j].kind == "name" and toks[j].text.upper() == "SILENT":
-                j += 1
-            if j < len(toks):
-                nxt = toks[j]
-                found.append(nxt.text[1:-1] if nxt.kind == "iri" else nxt.text)
-    return found
+    from . import guard
+
+    return list(guard.inspect_services(text))
 
 
 def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str:
     """Refuse what a read-only, offline graph must not run; return the query form.
 
-    Refused: updates (``INSERT``, ``LOAD``...), and ``SERVICE`` to any endpoint
-    not in ``allowed_services`` (a variable endpoint is always refused).
+    The decision is :func:`citykg.guard.inspect`'s, made from the parse tree:
+    updates (``INSERT``, ``LOAD``...) and ``SERVICE`` to any endpoint not in
+    ``allowed_services`` are refused.
 
     >>> check_safe("SELECT * { ?s ?p ?o }")
     'SELECT'
@@ -113,15 +102,9 @@ def check_safe(text: str, allowed_services: frozenset[str] = frozenset()) -> str
     ...
     citykg.errors.ForbiddenQueryError: SERVICE <http://x/> is not allowed: queries never fetch remote data unless the endpoint is on the allow-list
     """
-    form = query_form(text)
-    for iri in service_iris(text):
-        if iri not in allowed_services:
-            shown = iri if iri.startswith("?") else f"<{iri}>"
-            raise ForbiddenQueryError(
-                f"SERVICE {shown} is not allowed: queries never fetch remote data "
-                "unless the endpoint is on the allow-list"
-            )
-    return form
+    from . import guard
+
+    return guard.check_safe(text, allowed_services)
 
 
 def nesting_depth(text: str) -> int:

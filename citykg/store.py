@@ -163,7 +163,6 @@ class OxigraphStore:
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
     ) -> QueryResult:
-        form = query_form(text)
         kwargs: dict[str, object] = {}
         if default_graphs is not None:
             kwargs["default_graph"] = [_graph_node(g) for g in default_graphs]
@@ -193,7 +192,7 @@ class OxigraphStore:
                     for t in res
                 ]  # type: ignore[misc]
             )
-        raise QueryError(f"unexpected result for a {form} query")
+        raise QueryError(f"unexpected query result {type(res).__name__}")
 
     def add(self, triples: Iterable[RDFTriple], graph: str) -> int:
         g = _graph_node(graph)

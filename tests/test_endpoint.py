@@ -16,7 +16,7 @@ import pytest
 from helpers import free_port, oxigraph_server
 
 from citykg.api import KnowledgeGraph
-from citykg.errors import EndpointError, NetworkRequiredError
+from citykg.errors import EndpointError, NetworkRequiredError, QueryError
 from citykg.results import GraphResult, SelectResult
 from citykg.store import RemoteStore
 
@@ -62,9 +62,13 @@ def test_every_stored_query_gives_the_same_results_embedded_and_remote(
 
 
 def test_remote_query_error_says_query(remote: KnowledgeGraph) -> None:
+    # Parses (citykg's guard reads it) but the server rejects it: SELECT * with GROUP BY.
     with pytest.raises(EndpointError, match="query") as err:
-        remote.sparql("SELECT * WHERE { ?s ?p }")
+        remote.sparql("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s")
     assert err.value.kind == "query"
+    # Text no parser reads is refused before anything is sent.
+    with pytest.raises(QueryError, match="malformed query"):
+        remote.sparql("SELECT * WHERE { ?s ?p }")
 
 
 def test_unreachable_endpoint_says_network() -> None:

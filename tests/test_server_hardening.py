@@ -110,8 +110,12 @@ def test_results_are_capped_and_say_so(server: Server) -> None:
     status, headers, body = query(server, "SELECT * WHERE { ?s ?p ?o }")
     assert status == 200 and len(rows(body)) == 50
     assert headers["x-citykg-truncated"].startswith("true")
+    assert json.loads(body)["head"]["link"] == ["urn:citykg:result-truncated"]
     status, headers, body = query(server, "CONSTRUCT WHERE { ?s ?p ?o }", format="ntriples")
-    assert status == 200 and len(body.splitlines()) == 50 and "x-citykg-truncated" in headers
+    lines = body.splitlines()
+    assert status == 200 and "x-citykg-truncated" in headers
+    assert len([line for line in lines if not line.startswith(b"#")]) == 50
+    assert lines[-1].startswith(b"# urn:citykg:result-truncated")
     status, headers, body = query(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 3")
     assert len(rows(body)) == 3 and "x-citykg-truncated" not in headers
 

@@ -98,6 +98,48 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="deepest bracket nesting accepted in a query (default 40)",
     )
     s.add_argument(
+        "--max-operators",
+        type=_positive(int),
+        default=1_000,
+        metavar="N",
+        help="most operators (!, +, &&, =...) accepted in a query (default 1,000)",
+    )
+    s.add_argument(
+        "--max-result-bytes",
+        type=_positive(int),
+        default=16 * 1024 * 1024,
+        metavar="BYTES",
+        help="results are cut at about this many bytes (default 16,777,216)",
+    )
+    s.add_argument(
+        "--worker-memory",
+        type=int,
+        default=2048,
+        metavar="MIB",
+        help="address-space cap of each query worker process, in MiB (default 2048; 0: none)",
+    )
+    s.add_argument(
+        "--light-workers",
+        type=_positive(int),
+        default=1,
+        metavar="N",
+        help="worker processes of the light lane: parsing and cheap queries (default 1)",
+    )
+    s.add_argument(
+        "--light-timeout",
+        type=_positive(float),
+        default=1.0,
+        metavar="SECONDS",
+        help="a light query running longer moves to the heavy lane (default 1)",
+    )
+    s.add_argument(
+        "--retry-after",
+        type=_positive(int),
+        default=5,
+        metavar="SECONDS",
+        help="Retry-After of every 503 answer (default 5)",
+    )
+    s.add_argument(
         "--allow-service",
         action="append",
         default=[],
@@ -147,6 +189,11 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
         workers=args.workers,
         queue=max(0, args.queue),
         allowed_services=frozenset(args.allow_service),
+        max_result_bytes=args.max_result_bytes,
+        max_operators=args.max_operators,
+        worker_memory=max(0, args.worker_memory) * 1024 * 1024,
+        light_workers=args.light_workers,
+        light_timeout=args.light_timeout,
     )
     config = ServerConfig(
         host=args.host,
@@ -154,12 +201,14 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
         base_url=args.base_url,
         limits=limits,
         max_body=args.max_body,
+        retry_after=args.retry_after,
     )
 
     def ready(url: str) -> None:
         ui.say(
             f"citykg serve: {url}/ (SPARQL at {url}/sparql; pid {os.getpid()}); "
-            f"{limits.workers} workers, {limits.timeout:g} s per query; Ctrl-C stops"
+            f"{limits.workers} heavy + {limits.light_workers} light workers, "
+            f"{limits.timeout:g} s per query; Ctrl-C stops"
         )
 
     serve(source, kg.library, config, on_ready=ready)

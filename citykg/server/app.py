@@ -9,6 +9,7 @@ any engine sees them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -46,7 +47,6 @@ from .workers import (
     QueryTooLarge,
     WorkerFailed,
     WorkerPool,
-    inspect_query,
     publish_snapshot,
 )
 
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from ..guard import Verdict
     from ..queries import StoredQuery
 
 log = logging.getLogger("citykg.server")
@@ -301,6 +302,27 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def entity_iri(key: str) -> str:
+    """The citykg IRI of an entity path; a 400 if the path makes no valid IRI.
+
+    >>> entity_iri("city/q62")
+    'https://w3id.org/citykg/id/city/q62'
+    >>> entity_iri("a b")
+    Traceback (most recent call last):
+    ...
+    citykg.server.app.HTTPProblem: the path 'a b' holds characters that are not allowed in an IRI
+    """
+    iri = pages.ID_BASE + key
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        shown = key if len(key) <= 80 else key[:80] + "…"
+        raise HTTPProblem(
+            400, f"the path {shown!r} holds characters that are not allowed in an IRI"
+        ) from None
+    return iri
+
+
 def _choose_type(form: str, fmt: str | None, accept: str | None) -> str:
     offered = list(RDF_TYPES) if form in ("CONSTRUCT", "DESCRIBE") else list(RESULT_TYPES)
     if fmt:
@@ -347,6 +369,8 @@ def create_app(site: Site) -> Starlette:
     base = config.base_path
     store = site.store
     charts = AnalyticsPages(store, site.library)
+    #: Relative IRIs in a query resolve against the endpoint's own IRI.
+    query_base = config.public_base + "/sparql"
 
     def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
         langs = _langs(request)
@@ -372,7 +396,7 @@ def create_app(site: Site) -> Starlette:
         if isinstance(e, PoolBusy):
             return 503, str(e), {"Retry-After": str(config.retry_after)}
         if isinstance(e, QueryTimeout):
-            return 503, str(e), {}
+            return 503, str(e), {"Retry-After": str(config.retry_after)}
         if isinstance(e, QueryTooLarge):
             return 413, str(e), {}
         if isinstance(e, UnknownQueryError):
@@ -380,12 +404,14 @@ def create_app(site: Site) -> Starlette:
         if isinstance(e, QueryParameterError | ForbiddenQueryError | QueryError):
             return 400, str(e), {}
         if isinstance(e, WorkerFailed):
-            return 500, str(e), {}
+            return 503, str(e), {"Retry-After": str(config.retry_after)}
         return 500, "internal error: the server failed; the error is logged", {}
 
     async def run_query(
         text: str,
         media: str,
+        verdict: Verdict,
+        deadline: float,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
     ) -> Answer:
@@ -395,8 +421,11 @@ def create_app(site: Site) -> Starlette:
             tuple(default_graphs) if default_graphs is not None else None,
             tuple(named_graphs) if named_graphs is not None else None,
             max_rows=config.limits.max_rows,
+            max_bytes=config.limits.max_result_bytes,
+            base_iri=query_base,
+            has_dataset=verdict.has_dataset,
         )
-        answer = await site.pool.run(job)
+        answer = await site.pool.run(job, verdict, deadline)
         if not answer.ok:
             if answer.client_error:
                 raise HTTPProblem(400, answer.error)
@@ -407,7 +436,12 @@ def create_app(site: Site) -> Starlette:
     def answer_response(answer: Answer) -> Response:
         headers = {"Vary": "Accept", "X-Citykg-Rows": str(answer.count)}
         if answer.truncated:
-            headers[TRUNCATED_HEADER] = f"true; the result was cut at {answer.count} rows"
+            why = (
+                f"past {config.limits.max_result_bytes:,} bytes"
+                if answer.cut == "bytes"
+                else f"at the limit of {config.limits.max_rows:,} rows"
+            )
+            headers[TRUNCATED_HEADER] = f"true; the result was cut at {answer.count} rows ({why})"
         return Response(answer.body, media_type=_content_type(answer.media_type), headers=headers)
 
     # --- SPARQL protocol --------------------------------------------------
@@ -455,15 +489,18 @@ def create_app(site: Site) -> Starlette:
             return service_description(request)
         if not text.strip():
             raise HTTPProblem(400, "the query is empty")
-        form = inspect_query(text, config.limits)
-        media = _choose_type(form, _one(params, "format"), request.headers.get("accept"))
+        deadline = site.pool.deadline()
+        verdict = await site.pool.inspect(text, deadline)
+        media = _choose_type(verdict.form, _one(params, "format"), request.headers.get("accept"))
         dflt = [v for k, v in params if k == "default-graph-uri"]
         named = [v for k, v in params if k == "named-graph-uri"]
         for iri in dflt + named:
             if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$", iri):
                 raise HTTPProblem(400, f"not an IRI: {iri!r}")
         given = bool(dflt or named)
-        answer = await run_query(text, media, dflt if given else None, named if given else None)
+        answer = await run_query(
+            text, media, verdict, deadline, dflt if given else None, named if given else None
+        )
         return answer_response(answer)
 
     def service_description(request: Request) -> Response:
@@ -499,11 +536,12 @@ def create_app(site: Site) -> Starlette:
             ox.Triple(s, ox.NamedNode(sd + "defaultDataset"), ds),
             ox.Triple(ds, ox.NamedNode(str(RDF.type)), ox.NamedNode(sd + "Dataset")),
         ]
-        for name in GRAPH_NAMES:
-            g = ox.BlankNode(f"graph-{name}")
+        names = list(GRAPH_NAMES) + sorted(n for n in site.graph_sizes if n not in GRAPH_NAMES)
+        for i, name in enumerate(names):
+            g = ox.BlankNode(f"graph-{i}")
             t += [
                 ox.Triple(ds, ox.NamedNode(sd + "namedGraph"), g),
-                ox.Triple(g, ox.NamedNode(sd + "name"), ox.NamedNode(str(graph_iri(name)))),
+                ox.Triple(g, ox.NamedNode(sd + "name"), ox.NamedNode(_graph_name(name))),
             ]
         body = pages.serialize_triples(t, RDF_TYPES[media])
         return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
@@ -567,7 +605,7 @@ def create_app(site: Site) -> Starlette:
 
     async def dereference(request: Request) -> Response:
         key = request.path_params["key"]
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         data_types = [v[0] for v in pages.DATA_SUFFIXES.values()]
         accept = request.headers.get("accept")
         if prefers_html(accept, data_types):
@@ -588,7 +626,7 @@ def create_app(site: Site) -> Starlette:
         import anyio.to_thread
 
         key = request.path_params["key"]
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         langs = _langs(request)
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
@@ -610,7 +648,7 @@ def create_app(site: Site) -> Starlette:
         key, _, suffix = request.path_params["key"].rpartition(".")
         if suffix not in pages.DATA_SUFFIXES or not key:
             raise HTTPProblem(404, "ask for .ttl, .jsonld, .nt or .rdf")
-        iri = pages.ID_BASE + key
+        iri = entity_iri(key)
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
         media, rdf_format = pages.DATA_SUFFIXES[suffix]
@@ -686,15 +724,17 @@ def create_app(site: Site) -> Starlette:
         fmt = _one(raw, "format")
         values = {k: v for k, v in raw if k not in ("format", "lang") and v != ""}
         text = q.bind(values)
-        form = inspect_query(text, config.limits)
+        deadline = site.pool.deadline()
+        verdict = await site.pool.inspect(text, deadline)
+        form = verdict.form
         html = fmt in (None, "html") and prefers_html(
             request.headers.get("accept"), list(RESULT_TYPES) + list(RDF_TYPES)
         )
         if not html:
             media = _choose_type(form, fmt, request.headers.get("accept"))
-            return answer_response(await run_query(text, media))
+            return answer_response(await run_query(text, media, verdict, deadline))
         if form in ("CONSTRUCT", "DESCRIBE"):
-            answer = await run_query(text, "text/turtle")
+            answer = await run_query(text, "text/turtle", verdict, deadline)
             return render(
                 request,
                 "results.html",
@@ -707,7 +747,7 @@ def create_app(site: Site) -> Starlette:
                 answer=answer,
                 boolean=None,
             )
-        answer = await run_query(text, "application/sparql-results+json")
+        answer = await run_query(text, "application/sparql-results+json", verdict, deadline)
         doc = json.loads(answer.body)
         boolean = doc.get("boolean")
         names = doc.get("head", {}).get("vars", [])
@@ -750,6 +790,20 @@ def create_app(site: Site) -> Starlette:
                 "pending": site.pool.pending,
                 "workers": len(site.pool.workers),
                 "restarts": sum(w.restarts for w in site.pool.workers),
+                "lanes": {
+                    lane.name: {"workers": len(lane.workers), "pending": lane.pending}
+                    for lane in (
+                        getattr(site.pool, "light", None),
+                        getattr(site.pool, "heavy", None),
+                    )
+                    if lane is not None
+                },
+                "network_isolated": {
+                    f"{getattr(w, 'lane', '?')}-{getattr(w, 'index', '?')}": getattr(
+                        w, "isolated", False
+                    )
+                    for w in site.pool.workers
+                },
             }
         )
 
@@ -850,6 +904,11 @@ class SecurityHeaders:
         await self.app(scope, receive, wrapped)
 
 
+def _graph_name(name: str) -> str:
+    """The IRI of a graph by its short name (citykg's own) or its IRI (any other)."""
+    return name if ":" in name else str(graph_iri(name))
+
+
 def void_triples(site: Site) -> list[ox.Triple]:
     """A VoID description of the served dataset: sizes, class partitions, endpoint, dumps."""
     base = site.config.public_base
@@ -877,14 +936,18 @@ def void_triples(site: Site) -> list[ox.Triple]:
     for name in sorted(site.dumps):
         t.append(ox.Triple(ds, ox.NamedNode(v + "dataDump"), ox.NamedNode(f"{base}/dumps/{name}")))
     for name, n in sorted(site.graph_sizes.items()):
-        g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
+        if ":" in name:  # a graph a TriG or N-Quads data file named
+            digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-graph-{digest}")
+        else:
+            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
         t += [
             ox.Triple(ds, ox.NamedNode(v + "subset"), g),
             ox.Triple(g, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
             ox.Triple(
                 g,
                 ox.NamedNode("http://www.w3.org/ns/sparql-service-description#name"),
-                ox.NamedNode(str(graph_iri(name))),
+                ox.NamedNode(_graph_name(name)),
             ),
             ox.Triple(g, ox.NamedNode(v + "triples"), ox.Literal(str(n), datatype=xsd_int)),
         ]

@@ -35,14 +35,43 @@ DATA_SUFFIXES: dict[str, tuple[str, ox.RdfFormat]] = {
 }
 
 
+#: Schemes a page may link to; any other (``javascript:``, ``data:``...) is shown as text.
+SAFE_SCHEMES = ("http", "https", "ftp", "mailto")
+
+
+def safe_href(href: str | None) -> str | None:
+    """``href`` if it is a path on this server or a URL of a safe scheme, else None.
+
+    >>> safe_href("https://www.wikidata.org/wiki/Q62"), safe_href("/page/city/q62")
+    ('https://www.wikidata.org/wiki/Q62', '/page/city/q62')
+    >>> safe_href("javascript:alert(1)") is None, safe_href(" JavaScript:x") is None
+    (True, True)
+    """
+    if href is None:
+        return None
+    if href.startswith("/") and not href.startswith("//"):
+        return href
+    scheme, sep, _ = href.partition(":")
+    if sep and scheme.lower() in SAFE_SCHEMES and href == href.strip():
+        return href
+    return None
+
+
 @dataclass
 class Link:
-    """A term as a page shows it: text, an optional link, and a note (language, type)."""
+    """A term as a page shows it: text, an optional link, and a note (language, type).
+
+    The link is kept only if :func:`safe_href` allows it: data can hold any IRI,
+    and a ``javascript:`` IRI must never become a live link.
+    """
 
     text: str
     href: str | None = None
     note: str = ""
     iri: str | None = None
+
+    def __post_init__(self) -> None:
+        self.href = safe_href(self.href)
 
 
 @dataclass

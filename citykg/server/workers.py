@@ -1,25 +1,38 @@
 """Query workers: SPARQL queries run in separate processes that can really be stopped.
 
-A query is inspected in the server process first (:func:`inspect_query`:
-updates, ``SERVICE`` off the allow-list, excessive length or nesting are
-refused before any engine sees the text). It then runs in one of a fixed pool
-of worker processes, each holding its own read-only copy of the graph (an
-on-disk Oxigraph store published once by :func:`publish_snapshot`). A query
-that passes the time limit gets its process killed and replaced; results are
-serialised in the worker and capped at a number of rows. The pool bounds the
-requests waiting for a worker and refuses more (:class:`PoolBusy`).
+Every worker process holds its own read-only copy of the graph (an on-disk
+Oxigraph store published once by :func:`publish_snapshot`) and runs under OS
+limits set before it opens the store: an address-space cap (``RLIMIT_AS``) and,
+where the kernel allows it, an empty network namespace of its own, so that
+even a query the guard misread could not reach any address.
+
+A request goes through two lanes (:class:`WorkerPool`):
+
+1. the *light* lane parses it (:func:`citykg.guard.inspect`: updates,
+   ``SERVICE`` off the allow-list, unreadable or too deeply nested text are
+   refused before any engine sees the text) and, if the parse tree says it is
+   cheap, runs it too;
+2. any other query runs in the *heavy* lane.
+
+Each lane has its own workers and a bounded queue, so heavy queries never hold
+up light ones. The time limit counts from the request's arrival (queue time
+included); a query past it gets its process killed and replaced. Results are
+serialised in the worker row by row and cut at a number of rows and of bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
+import ctypes
 import io
 import json
 import logging
 import multiprocessing as mp
+import os
 import signal
-import threading
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +43,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from ..errors import CitykgError, QueryError
+from .. import guard
+from ..errors import CitykgError, ForbiddenQueryError, QueryError
 from ..namespaces import PREFIXES
-from ..sparqltext import check_safe, nesting_depth, tokenize
+from ..sparqltext import nesting_depth, tokenize
 
 log = logging.getLogger("citykg.server")
 
@@ -68,7 +82,12 @@ class QueryTooLarge(QueryError):
 
 
 class WorkerFailed(CitykgError):
-    """A worker process died or failed while running a query."""
+    """A worker process died or failed while running a query (a crash, or its memory cap)."""
+
+
+MIB = 1024 * 1024
+#: Heavy workers run at a lower CPU priority, so that light requests get the CPU first.
+HEAVY_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,22 @@ class Limits:
     workers: int = 2
     queue: int = 8
     allowed_services: frozenset[str] = frozenset()
+    #: Results are cut at this many bytes (serialised), besides ``max_rows``.
+    max_result_bytes: int = 16 * MIB
+    #: Address space of one worker process (``RLIMIT_AS``); 0 for no cap.
+    worker_memory: int = 2048 * MIB
+    #: Workers of the light lane (parsing, and the queries the parse tree says are cheap).
+    light_workers: int = 1
+    #: Requests that may wait for a light worker before 503.
+    light_queue: int = 32
+    #: A light query running longer than this is stopped and run again in the heavy lane.
+    light_timeout: float = 1.0
+    #: Parsing a query may take this long (in a light worker, or a heavy one for long texts).
+    parse_timeout: float = 5.0
+    #: Only texts up to this length are parsed and run in the light lane.
+    light_max_chars: int = 1_000
+    #: Operators (``!``, ``+``, ``&&``, ``=``...) a query may hold: the parser's cost grows with them.
+    max_operators: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +128,17 @@ class Job:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_rows: int = 10_000
+    max_bytes: int = 16 * MIB
+    base_iri: str | None = None
+    has_dataset: bool = False
+
+
+@dataclass(frozen=True)
+class Inspect:
+    """A job for a light worker: parse a query and judge it (:func:`citykg.guard.inspect`)."""
+
+    text: str
+    allowed_services: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -108,18 +154,18 @@ class Answer:
     client_error: bool = True
     elapsed: float = 0.0
     vars: list[str] = field(default_factory=list)
+    #: What cut the result: ``"rows"`` or ``"bytes"`` (empty when complete).
+    cut: str = ""
+    verdict: guard.Verdict | None = None
+    forbidden: bool = False
 
 
-def inspect_query(text: str, limits: Limits) -> str:
-    """Refuse a query before it runs; return its form (``SELECT``...).
+def precheck(text: str, limits: Limits) -> None:
+    """The cheap checks made in the server process before a query is parsed.
 
-    Raises :class:`QueryTooLarge` for a text past the length cap,
-    :class:`~citykg.errors.QueryError` for excessive nesting, and
-    :class:`~citykg.errors.ForbiddenQueryError` for updates (``LOAD``...) and
-    ``SERVICE`` to an endpoint off the allow-list.
-
-    >>> inspect_query("ASK {}", Limits())
-    'ASK'
+    Raises :class:`QueryTooLarge` for a text past the length cap and
+    :class:`~citykg.errors.QueryError` for excessive nesting (a resource
+    bound only: what the query does is decided from its parse tree).
     """
     if len(text) > limits.max_query_chars:
         raise QueryTooLarge(
@@ -132,12 +178,41 @@ def inspect_query(text: str, limits: Limits) -> str:
             f"the query is nested {depth} levels deep (brackets, braces, parentheses); "
             f"this server accepts at most {limits.max_nesting}"
         )
-    return check_safe(text, limits.allowed_services)
+    ops = operator_count(text)
+    if ops > limits.max_operators:
+        raise QueryError(
+            f"the query has {ops:,} operators (!, +, -, *, /, &&, ||, =, <, >...); "
+            f"this server accepts at most {limits.max_operators:,}"
+        )
 
 
-def has_dataset_clause(text: str) -> bool:
-    """Whether the query names its own dataset with ``FROM`` or ``FROM NAMED``."""
-    return any(t.kind == "name" and t.text.upper() == "FROM" for t in tokenize(text))
+_OPERATORS = frozenset({"!", "+", "-", "*", "/", "&&", "||", "=", "!=", "<", ">", "<=", ">="})
+
+
+def operator_count(text: str) -> int:
+    """How many operator tokens a query holds (outside strings, IRIs and comments).
+
+    >>> operator_count("ASK { FILTER(!!!(1 + 2 > 3) && 1+1) } # + + +")
+    7
+    """
+    return sum(
+        1
+        for t in tokenize(text)
+        if (t.kind == "punct" and t.text in _OPERATORS)
+        or (t.kind == "number" and t.text[0] in "+-")  # "1+1": the tokenizer reads "+1"
+    )
+
+
+def inspect_query(text: str, limits: Limits) -> str:
+    """Refuse a query before it runs; return its form (``SELECT``...), in this process.
+
+    The server does this in a light worker instead (:meth:`WorkerPool.inspect`).
+
+    >>> inspect_query("ASK {}", Limits())
+    'ASK'
+    """
+    precheck(text, limits)
+    return guard.check_safe(text, limits.allowed_services)
 
 
 # --- serialisation, in the worker ------------------------------------------
@@ -193,46 +268,97 @@ def _csv_term(term: Any) -> str:
     return str(term)
 
 
-def serialize_solutions(names: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> bytes:
-    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``)."""
+#: Where a result format has room for it, a cut result links to this marker.
+TRUNCATION_MARK = "urn:citykg:result-truncated"
+
+
+def _row_chunk(names: Sequence[str], row: Sequence[Any], fmt: str) -> str:
+    """One solution in a results format (JSON and XML: a fragment, CSV/TSV: a line)."""
     if fmt == "json":
-        bindings = [
-            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None}
-            for row in rows
-        ]
         return json.dumps(
-            {"head": {"vars": list(names)}, "results": {"bindings": bindings}}, ensure_ascii=False
-        ).encode("utf-8")
+            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None},
+            ensure_ascii=False,
+        )
     if fmt == "xml":
-        out = [
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
-            "<head>",
-            *(f"<variable name={quoteattr(n)}/>" for n in names),
-            "</head>",
-            "<results>",
-        ]
-        for row in rows:
-            out.append("<result>")
-            out.extend(
+        return (
+            "<result>"
+            + "".join(
                 f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
                 for n, t in zip(names, row, strict=True)
                 if t is not None
             )
-            out.append("</result>")
-        out += ["</results>", "</sparql>", ""]
-        return "\n".join(out).encode("utf-8")
+            + "</result>\n"
+        )
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(names)
-        for row in rows:
-            w.writerow([_csv_term(t) for t in row])
-        return buf.getvalue().encode("utf-8")
+        csv.writer(buf, lineterminator="\r\n").writerow([_csv_term(t) for t in row])
+        return buf.getvalue()
     if fmt == "tsv":
-        lines = ["\t".join("?" + n for n in names)]
-        lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
-        return ("\n".join(lines) + "\n").encode("utf-8")
+        return "\t".join("" if t is None else str(t) for t in row) + "\n"
     raise ValueError(f"unknown results format {fmt!r}")
+
+
+def _wrap_rows(names: Sequence[str], chunks: Sequence[str], fmt: str, truncated: bool) -> bytes:
+    """The whole results document around serialised rows; a cut one links to the marker."""
+    if fmt == "json":
+        head: dict[str, Any] = {"vars": list(names)}
+        if truncated:
+            head["link"] = [TRUNCATION_MARK]
+        return (
+            '{"head":' + json.dumps(head) + ',"results":{"bindings":[' + ",".join(chunks) + "]}}"
+        ).encode("utf-8")
+    if fmt == "xml":
+        out = [
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n',
+            "<head>\n",
+            *(f"<variable name={quoteattr(n)}/>\n" for n in names),
+            f"<link href={quoteattr(TRUNCATION_MARK)}/>\n" if truncated else "",
+            "</head>\n<results>\n",
+            *chunks,
+            "</results>\n</sparql>\n",
+        ]
+        return "".join(out).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(names)
+        return (buf.getvalue() + "".join(chunks)).encode("utf-8")
+    if fmt == "tsv":
+        return ("\t".join("?" + n for n in names) + "\n" + "".join(chunks)).encode("utf-8")
+    raise ValueError(f"unknown results format {fmt!r}")
+
+
+def serialize_solutions(
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    fmt: str,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int | None = None,
+) -> tuple[bytes, int, str]:
+    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``).
+
+    Rows are serialised one at a time and the result is cut before it passes
+    ``max_rows`` rows or about ``max_bytes`` bytes; returns the document, the
+    rows in it and what cut it (``"rows"``, ``"bytes"`` or ``""``). A cut JSON
+    or XML document stays valid and links to :data:`TRUNCATION_MARK`.
+
+    >>> serialize_solutions(["x"], [[ox.Literal("a")], [ox.Literal("b")]], "json", max_rows=1)
+    (b'{"head":{"vars": ["x"], "link": ["urn:citykg:result-truncated"]},"results":{"bindings":[{"x": {"type": "literal", "value": "a"}}]}}', 1, 'rows')
+    """
+    chunks: list[str] = []
+    size = 0
+    cut = ""
+    for row in rows:
+        if max_rows is not None and len(chunks) >= max_rows:
+            cut = "rows"
+            break
+        chunk = _row_chunk(names, row, fmt)
+        size += len(chunk) + 1
+        if max_bytes is not None and size > max_bytes:
+            cut = "bytes"
+            break
+        chunks.append(chunk)
+    return _wrap_rows(names, chunks, fmt, bool(cut)), len(chunks), cut
 
 
 def serialize_boolean(value: bool, fmt: str) -> bytes:
@@ -248,20 +374,60 @@ def serialize_boolean(value: bool, fmt: str) -> bytes:
     return f"_askResult\n{word}\n".encode()
 
 
-def _dataset(store: ox.Store, job: Job) -> dict[str, Any]:
+def _dataset(job: Job) -> dict[str, Any]:
     if job.default_graphs is None and job.named_graphs is None:
-        return {} if has_dataset_clause(job.text) else {"use_default_graph_as_union": True}
+        return {} if job.has_dataset else {"use_default_graph_as_union": True}
     return {
         "default_graph": [ox.NamedNode(g) for g in job.default_graphs or ()],
         "named_graphs": [ox.NamedNode(g) for g in job.named_graphs or ()],
     }
 
 
+def _serialize_triples(triples: list[ox.Triple], rdf_format: ox.RdfFormat) -> bytes:
+    body = (
+        ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
+        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+        else ox.serialize(triples, format=rdf_format)
+    )
+    return body or b""
+
+
+def _graph_result(res: Iterable[ox.Triple], job: Job) -> tuple[bytes, int, str]:
+    """CONSTRUCT/DESCRIBE triples, cut at ``max_rows`` triples or about ``max_bytes`` bytes."""
+    rdf_format = RDF_TYPES[job.media_type]
+    triples: list[ox.Triple] = []
+    size = 0
+    cut = ""
+    batch: list[ox.Triple] = []
+    for t in res:
+        if len(triples) + len(batch) >= job.max_rows:
+            cut = "rows"
+            break
+        batch.append(t)
+        if len(batch) == 256:
+            size += len(_serialize_triples(batch, ox.RdfFormat.N_TRIPLES))
+            if size > job.max_bytes:
+                cut = "bytes"
+                batch = []
+                break
+            triples += batch
+            batch = []
+    triples += batch
+    body = _serialize_triples(triples, rdf_format)
+    while len(body) > job.max_bytes and triples:
+        cut = "bytes"
+        triples = triples[: len(triples) * 3 // 4]
+        body = _serialize_triples(triples, rdf_format)
+    if cut and rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):
+        body += f"# {TRUNCATION_MARK}: cut at {len(triples)} triples ({cut})\n".encode()
+    return body, len(triples), cut
+
+
 def run_job(store: ox.Store, job: Job) -> Answer:
     """Run one job on a store and serialise its result (this is what a worker does)."""
     t0 = time.perf_counter()
     try:
-        res = store.query(job.text, **_dataset(store, job))
+        res = store.query(job.text, base_iri=job.base_iri, **_dataset(job))
         if isinstance(res, ox.QueryBoolean):
             fmt = RESULT_TYPES[job.media_type]
             return Answer(
@@ -274,62 +440,124 @@ def run_job(store: ox.Store, job: Job) -> Answer:
         if isinstance(res, ox.QuerySolutions):
             fmt = RESULT_TYPES[job.media_type]
             names = [v.value for v in res.variables]
-            rows: list[list[Any]] = []
-            truncated = False
-            for sol in res:
-                if len(rows) >= job.max_rows:
-                    truncated = True
-                    break
-                rows.append([sol[i] for i in range(len(names))])
+            rows = ([sol[i] for i in range(len(names))] for sol in res)
+            body, count, cut = serialize_solutions(
+                names, rows, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes
+            )
             return Answer(
                 True,
                 job.media_type,
-                serialize_solutions(names, rows, fmt),
-                truncated=truncated,
-                count=len(rows),
+                body,
+                truncated=bool(cut),
+                count=count,
                 elapsed=time.perf_counter() - t0,
                 vars=names,
+                cut=cut,
             )
-        triples: list[ox.Triple] = []
-        truncated = False
-        for t in res:
-            if len(triples) >= job.max_rows:
-                truncated = True
-                break
-            triples.append(t)
-        rdf_format = RDF_TYPES[job.media_type]
-        body = (
-            ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
-            if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
-            else ox.serialize(triples, format=rdf_format)
-        )
+        body, count, cut = _graph_result(res, job)
         return Answer(
             True,
             job.media_type,
-            body or b"",
-            truncated=truncated,
-            count=len(triples),
+            body,
+            truncated=bool(cut),
+            count=count,
             elapsed=time.perf_counter() - t0,
+            cut=cut,
         )
     except SyntaxError as e:
         return Answer(False, error=f"malformed query: {e.msg or e}")
+    except MemoryError:
+        return Answer(False, error="the query needs more memory than this server gives one query")
     except (ValueError, TypeError, RuntimeError) as e:
         return Answer(False, error=f"the query failed: {e}")
     except OSError as e:
         return Answer(False, error=f"the store failed: {e}", client_error=False)
 
 
-def _worker_main(store_path: str, conn: Connection) -> None:
-    """The loop of a worker process: open the store read-only, answer jobs until EOF."""
+def run_inspect(job: Inspect) -> Answer:
+    """Parse and judge a query (:func:`citykg.guard.inspect`); this is what a light worker does."""
+    try:
+        return Answer(True, verdict=guard.inspect(job.text, job.allowed_services))
+    except ForbiddenQueryError as e:
+        return Answer(False, error=str(e), forbidden=True)
+    except QueryError as e:
+        return Answer(False, error=str(e))
+    except MemoryError:
+        return Answer(False, error="the query is too large to parse")
+    except Exception as e:  # noqa: BLE001 - a guard failure refuses the query, never kills the worker
+        return Answer(False, error=f"the query could not be checked: {type(e).__name__}")
+
+
+# --- the worker process ------------------------------------------------------
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> bool:
+    """Move this process into an empty network namespace of its own (Linux; no privileges).
+
+    Afterwards the process has no interface but a loopback that is down: any
+    connection (``SERVICE``, a redirect, DNS) fails at once. Must run before
+    the process starts threads. Returns False where the kernel refuses.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            return False
+        # Keep the same identity inside the namespace (files stay readable).
+        try:
+            with open("/proc/self/setgroups", "w") as f:
+                f.write("deny")
+            with open("/proc/self/uid_map", "w") as f:
+                f.write(f"{uid} {uid} 1")
+            with open("/proc/self/gid_map", "w") as f:
+                f.write(f"{gid} {gid} 1")
+        except OSError:
+            pass
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
+def limit_memory(nbytes: int) -> bool:
+    """Cap this process's address space (``RLIMIT_AS``); returns whether the cap is set."""
+    if nbytes <= 0:
+        return False
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
+        return True
+    except (ImportError, ValueError, OSError):
+        return False
+
+
+def _worker_main(
+    store_path: str, conn: Connection, memory: int, isolate: bool, nice: int = 0
+) -> None:
+    """The loop of a worker process: isolate, cap, open the store read-only, answer jobs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice and os.getpriority(os.PRIO_PROCESS, 0) < nice:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, nice)  # heavy queries yield the CPU
+    isolated = isolate_network() if isolate else False
+    capped = limit_memory(memory)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     store = ox.Store.read_only(store_path)
-    conn.send("ready")
+    conn.send(("ready", isolated, capped))
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(run_job(store, job))
+        if isinstance(job, Inspect):
+            conn.send(run_inspect(job))
+        else:
+            conn.send(run_job(store, job))
 
 
 # --- the pool, in the server process ---------------------------------------
@@ -338,33 +566,81 @@ def _worker_main(store_path: str, conn: Connection) -> None:
 class Worker:
     """One worker process and the pipe to it; restarted after a timeout or a crash."""
 
-    def __init__(self, store_path: Path, index: int) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        index: int,
+        *,
+        memory: int = 0,
+        lane: str = "heavy",
+        isolate: bool = True,
+        nice: int = 0,
+        keep_spare: bool = False,
+    ) -> None:
         self.store_path = store_path
+        self.nice = nice
+        self.keep_spare = keep_spare
+        self.spare: tuple[Any, Connection] | None = None
+        self.isolate = isolate
         self.index = index
+        self.memory = memory
+        self.lane = lane
         self.process: Any = None
         self.conn: Connection | None = None
         self.restarts = 0
+        self.isolated = False
+        self.capped = False
+        #: The time limit named in messages (the budget of one call may be less).
+        self.time_limit = 30.0
         self.start()
 
-    def start(self, wait: float = 60.0) -> None:
-        """Start the process and wait until it has opened the store."""
+    def _spawn(self) -> tuple[Any, Connection]:
+        """Start a worker process; it says "ready" on the pipe once it has opened the store."""
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(
             target=_worker_main,
-            args=(str(self.store_path), child),
-            name=f"citykg-query-worker-{self.index}",
+            args=(str(self.store_path), child, self.memory, self.isolate, self.nice),
+            name=f"citykg-{self.lane}-worker-{self.index}",
             daemon=True,
         )
         proc.start()
+        if self.nice and proc.pid is not None:
+            # Lowered at once, from here: the child's own start-up (imports) already
+            # yields the CPU to light requests.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, proc.pid, self.nice)
         child.close()
-        if not parent.poll(wait) or parent.recv() != "ready":
-            proc.kill()
-            raise WorkerFailed("a query worker did not start")
-        self.process, self.conn = proc, parent
+        return proc, parent
 
-    def stop(self) -> None:
-        """Kill the process (SIGKILL: a query in compiled code ignores anything gentler)."""
+    def start(self, wait: float = 60.0) -> None:
+        """Start the process (or take the spare) and wait until it has opened the store.
+
+        With ``keep_spare``, a next process is started at once and waits, ready,
+        so that the worker is back at once after a kill.
+        """
+        if self.spare is not None and self.spare[0].is_alive():
+            proc, parent = self.spare
+        else:
+            proc, parent = self._spawn()
+        self.spare = None
+        hello = parent.recv() if parent.poll(wait) else None
+        if not (isinstance(hello, tuple) and hello[0] == "ready"):
+            proc.kill()
+            raise WorkerFailed(
+                "a query worker did not start (with a low --worker-memory, raise it: a worker "
+                "needs about 500 MiB of address space to open the store)"
+            )
+        self.isolated, self.capped = bool(hello[1]), bool(hello[2])
+        self.process, self.conn = proc, parent
+        if self.keep_spare:
+            self.spare = self._spawn()
+
+    def stop(self, *, spare: bool = False) -> None:
+        """Kill the process (SIGKILL: a query in compiled code ignores anything gentler).
+
+        ``spare=True`` kills the spare process too (when the server stops).
+        """
         if self.process is not None and self.process.is_alive():
             self.process.kill()
         if self.process is not None:
@@ -372,14 +648,24 @@ class Worker:
         if self.conn is not None:
             self.conn.close()
         self.process = self.conn = None
+        if spare and self.spare is not None:
+            proc, conn = self.spare
+            proc.kill()
+            proc.join(5)
+            conn.close()
+            self.spare = None
 
     def restart(self) -> None:
         self.stop()
         self.restarts += 1
         self.start()
 
-    def ask(self, job: Job, timeout: float) -> Answer:
-        """Send a job and wait for its answer; kill and replace the process past ``timeout``."""
+    def ask(self, job: Job | Inspect, timeout: float) -> Answer:
+        """Send a job and wait for its answer; kill the process past ``timeout``.
+
+        A killed worker is started again by :meth:`Lane.run` after the client
+        has its answer (or by the next :meth:`ask`).
+        """
         conn = self.conn
         if conn is None:
             self.start()
@@ -387,44 +673,57 @@ class Worker:
             assert conn is not None
         try:
             conn.send(job)
-            if conn.poll(timeout):
+            if conn.poll(max(timeout, 0.001)):
                 answer = conn.recv()
                 assert isinstance(answer, Answer)
                 return answer
         except (EOFError, OSError, AssertionError) as e:
-            log.error("query worker %d failed (%s); restarting it", self.index, type(e).__name__)
-            self.restart()
-            raise WorkerFailed("the query worker failed while running the query") from None
+            log.error(
+                "%s worker %d failed (%s); restarting it", self.lane, self.index, type(e).__name__
+            )
+            self.stop()
+            self.restarts += 1
+            raise WorkerFailed(
+                "the query stopped its worker (past the memory limit, or a crash of the engine)"
+            ) from None
         log.warning(
-            "query timed out after %.1f s; killing worker %d (pid %s)",
+            "query timed out after %.1f s in the %s lane; killing worker %d (pid %s)",
             timeout,
+            self.lane,
             self.index,
             getattr(self.process, "pid", "?"),
         )
-        self.restart()
+        self.stop()
+        self.restarts += 1
         raise QueryTimeout(
-            f"the query ran past the time limit of {timeout:g} s and was stopped; "
-            "narrow it down (a LIMIT, a more selective pattern)"
+            f"the query ran past the time limit ({self.time_limit:g} s, counted from its "
+            "arrival) and was stopped; narrow it down (a LIMIT, a more selective pattern)"
         )
 
 
-class WorkerPool:
-    """A fixed number of worker processes and a bounded queue of requests waiting for one."""
+class Lane:
+    """Worker processes with a bounded queue of requests waiting for one of them."""
 
-    def __init__(self, store_path: Path, limits: Limits) -> None:
-        self.store_path = store_path
-        self.limits = limits
-        self.workers = [Worker(store_path, i) for i in range(max(1, limits.workers))]
+    def __init__(self, name: str, workers: list[Worker], queue: int) -> None:
+        self.name = name
+        self.workers = workers
+        self.queue = queue
         self._idle: asyncio.Queue[Worker] | None = None
-        self._pending = 0
-        self._lock = threading.Lock()
+        self._reviving: set[asyncio.Task[None]] = set()
+        self.pending = 0
         self.served = 0
         self.refused = 0
 
-    @property
-    def pending(self) -> int:
-        """Requests running or waiting for a worker."""
-        return self._pending
+    async def _revive(self, worker: Worker) -> None:
+        import anyio.to_thread
+
+        try:
+            await anyio.to_thread.run_sync(worker.start)
+        except WorkerFailed:
+            log.error(
+                "%s worker %d did not restart; it starts on next use", self.name, worker.index
+            )
+        self._queue().put_nowait(worker)
 
     def _queue(self) -> asyncio.Queue[Worker]:
         if self._idle is None:
@@ -433,35 +732,162 @@ class WorkerPool:
                 self._idle.put_nowait(w)
         return self._idle
 
-    async def run(self, job: Job) -> Answer:
-        """Inspect and run a query on the next free worker.
+    async def run(self, job: Job | Inspect, deadline: float, limit: float | None = None) -> Answer:
+        """Run a job on the next free worker of this lane, by ``deadline`` (``time.monotonic``).
 
-        Raises :class:`PoolBusy` at once when the queue is full, and the
-        errors of :func:`inspect_query`, :meth:`Worker.ask`.
+        The wait for a worker counts against the deadline. ``limit`` caps the
+        time the job may run once it has a worker. Raises :class:`PoolBusy` at
+        once when the queue is full and :class:`QueryTimeout` past the deadline.
         """
         import anyio.to_thread
 
-        inspect_query(job.text, self.limits)
-        if self._pending >= len(self.workers) + self.limits.queue:
+        if self.pending >= len(self.workers) + self.queue:
             self.refused += 1
-            raise PoolBusy("the server is busy: every query worker is taken and the queue is full")
-        self._pending += 1
+            raise PoolBusy(
+                f"the server is busy: every {self.name} query worker is taken and the queue is full"
+            )
+        self.pending += 1
         try:
             idle = self._queue()
-            worker = await idle.get()
             try:
-                answer = await anyio.to_thread.run_sync(worker.ask, job, self.limits.timeout)
-            finally:
+                worker = await asyncio.wait_for(idle.get(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise QueryTimeout(
+                    "the query waited for a free worker until its time limit ran out; "
+                    "the server is busy"
+                ) from None
+            budget = deadline - time.monotonic()
+            if limit is not None:
+                budget = min(budget, limit)
+            if budget <= 0.01:  # nothing left: do not start (and then kill) a worker for it
                 idle.put_nowait(worker)
+                raise QueryTimeout(
+                    "the query waited for a free worker until its time limit ran out; "
+                    "the server is busy"
+                )
+            try:
+                answer = await anyio.to_thread.run_sync(worker.ask, job, budget)
+            except (QueryTimeout, WorkerFailed):
+                # Answer the client now; the worker rejoins the lane once restarted.
+                task = asyncio.get_running_loop().create_task(self._revive(worker))
+                self._reviving.add(task)
+                task.add_done_callback(self._reviving.discard)
+                raise
+            except BaseException:
+                idle.put_nowait(worker)
+                raise
+            idle.put_nowait(worker)
             self.served += 1
             return answer
         finally:
-            self._pending -= 1
+            self.pending -= 1
+
+
+class WorkerPool:
+    """The light lane (parsing and cheap queries) and the heavy lane (everything else)."""
+
+    def __init__(self, store_path: Path, limits: Limits) -> None:
+        self.store_path = store_path
+        self.limits = limits
+        memory = limits.worker_memory
+        self.light = Lane(
+            "light",
+            [
+                # A spare process each: a light worker killed past its budget is back at once.
+                Worker(store_path, i, memory=memory, lane="light", keep_spare=True)
+                for i in range(max(1, limits.light_workers))
+            ],
+            limits.light_queue,
+        )
+        self.heavy = Lane(
+            "heavy",
+            [
+                # An allow-listed SERVICE needs the network: only then heavy workers have it.
+                Worker(
+                    store_path,
+                    i,
+                    memory=memory,
+                    lane="heavy",
+                    isolate=not limits.allowed_services,
+                    nice=HEAVY_NICE,
+                )
+                for i in range(max(1, limits.workers))
+            ],
+            limits.queue,
+        )
+        self.workers = self.light.workers + self.heavy.workers
+        for w in self.workers:
+            w.time_limit = limits.timeout
+        if not all(w.isolated for w in self.workers if w.isolate):
+            log.warning(
+                "query workers could not get a network namespace of their own; outbound "
+                "calls are stopped by the query guard only"
+            )
+
+    @property
+    def pending(self) -> int:
+        """Requests running or waiting for a worker, in both lanes."""
+        return self.light.pending + self.heavy.pending
+
+    @property
+    def served(self) -> int:
+        return self.light.served + self.heavy.served
+
+    @property
+    def refused(self) -> int:
+        return self.light.refused + self.heavy.refused
+
+    def deadline(self) -> float:
+        """The deadline of a request arriving now."""
+        return time.monotonic() + self.limits.timeout
+
+    async def inspect(self, text: str, deadline: float | None = None) -> guard.Verdict:
+        """Parse and judge a query in a light worker; raise what :func:`citykg.guard.inspect` raises.
+
+        A parse past ``parse_timeout`` (or a crash of the parser) is the
+        query's fault: a :class:`~citykg.errors.QueryError`.
+        """
+
+        precheck(text, self.limits)
+        deadline = deadline if deadline is not None else self.deadline()
+        # Long texts take long to parse: they are parsed in the heavy lane.
+        lane = self.light if len(text) <= self.limits.light_max_chars else self.heavy
+        try:
+            answer = await lane.run(
+                Inspect(text, self.limits.allowed_services), deadline, self.limits.parse_timeout
+            )
+        except (QueryTimeout, WorkerFailed):
+            if time.monotonic() >= deadline:
+                raise
+            raise QueryError(
+                "the query could not be parsed within this server's limits; simplify it"
+            ) from None
+        if not answer.ok:
+            raise (ForbiddenQueryError if answer.forbidden else QueryError)(answer.error)
+        assert answer.verdict is not None
+        return answer.verdict
+
+    async def run(self, job: Job, verdict: guard.Verdict, deadline: float | None = None) -> Answer:
+        """Run an inspected query: in the light lane if its parse tree says it is cheap.
+
+        A light query that runs past ``light_timeout`` is stopped and run again
+        in the heavy lane, within what is left of the time limit.
+        """
+        deadline = deadline if deadline is not None else self.deadline()
+        if verdict.light and len(job.text) <= self.limits.light_max_chars:
+            try:
+                return await self.light.run(job, deadline, self.limits.light_timeout)
+            except QueryTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+                log.info("a light query ran past %.1f s; moved to the heavy lane",
+                         self.limits.light_timeout)  # fmt: skip
+        return await self.heavy.run(job, deadline)
 
     def close(self) -> None:
-        """Stop every worker process."""
+        """Stop every worker process (and the spares)."""
         for w in self.workers:
-            w.stop()
+            w.stop(spare=True)
 
 
 def publish_snapshot(nquads: Path, folder: Path) -> Path:

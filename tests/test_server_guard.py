@@ -1,0 +1,199 @@
+"""``citykg serve`` against fuzzed SERVICE calls, and the bounds on what a request may take.
+
+The server here allow-lists one (unused) SERVICE endpoint, so its heavy workers
+keep the network: a query the guard let through would reach the trap. Every
+fuzz case must be refused with a 400 on every way in: GET, POST form, POST
+``application/sparql-query`` and a stored query.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
+from sparql_fuzz import cases
+from test_server_protocol import http
+
+pytestmark = pytest.mark.server
+
+SAMPLE = cases(300)[::5]  # 60 cases, every form of the generator
+TIMEOUT = 4
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def trap() -> Iterator[Trap]:
+    with trap_server() as t:
+        yield t
+    assert t.hits == [], f"a query reached the trap: {t.hits[:5]}"
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           trap: Trap) -> Iterator[Server]:
+    qdir = tmp_path_factory.mktemp("fuzz-queries")
+    (qdir / "fuzz").mkdir()
+    for i, case in enumerate(SAMPLE):
+        (qdir / "fuzz" / f"case-{i:03d}.rq").write_text(case.text(trap.url), encoding="utf-8")
+    args = ["--timeout", str(TIMEOUT), "--workers", "1", "--queue", "2",
+            "--max-result-bytes", "5000", "--allow-service", "http://127.0.0.1:1/allowed",
+            "--queries", str(qdir)]
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-guard"),
+                        *args) as s:
+        yield s
+
+
+def _refused(status: int, body: bytes) -> bool:
+    return status == 400 and b"is not allowed: queries never fetch remote data" in body
+
+
+def test_every_way_in_refuses_every_case(server: Server, trap: Trap) -> None:
+    for i, case in enumerate(SAMPLE):
+        text = case.text(trap.url)
+        qs = urllib.parse.urlencode({"query": text})
+        status, _, body = http(f"{server.url}/sparql?{qs}")
+        assert _refused(status, body), (case.how, status, body)
+        status, _, body = http(f"{server.url}/sparql", data=qs.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert _refused(status, body), (case.how, status, body)
+        status, _, body = http(f"{server.url}/sparql", data=text.encode(), headers={
+            "Content-Type": "application/sparql-query"})
+        assert _refused(status, body), (case.how, status, body)
+        status, _, body = http(f"{server.url}/queries/fuzz/case-{i:03d}?format=json")
+        assert _refused(status, body), (case.how, status, body)
+    assert trap.hits == []
+
+
+def test_workers_have_no_network_even_if_the_guard_were_bypassed(trap: Trap) -> None:
+    """A worker's private network namespace: Oxigraph's own SERVICE call fails there."""
+    code = textwrap.dedent(f"""
+        import pyoxigraph as ox
+        from citykg.server.workers import isolate_network
+        assert isolate_network(), "no network namespace on this kernel"
+        try:
+            list(ox.Store().query("SELECT * {{ SERVICE <{trap.url}/sparql> {{ ?s ?p ?o }} }}"))
+        except (OSError, RuntimeError) as e:
+            print("refused:", type(e).__name__)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    if "no network namespace" in r.stderr:
+        pytest.skip("the kernel refuses unprivileged network namespaces")
+    assert r.returncode == 0 and "refused" in r.stdout, r.stderr
+    assert trap.hits == []
+
+
+def test_results_are_cut_at_the_byte_cap(server: Server) -> None:
+    qs = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }", "format": "json"})
+    status, headers, body = http(f"{server.url}/sparql?{qs}")
+    assert status == 200 and len(body) <= 5000
+    assert "5,000 bytes" in headers["x-citykg-truncated"]
+    doc = json.loads(body)  # still a valid document, marked as cut
+    assert doc["head"]["link"] == ["urn:citykg:result-truncated"]
+    qs = urllib.parse.urlencode({"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "turtle"})
+    status, headers, body = http(f"{server.url}/sparql?{qs}")
+    assert status == 200 and len(body) <= 5000 + 200 and "x-citykg-truncated" in headers
+    assert b"# urn:citykg:result-truncated" in body
+
+
+def test_the_parser_cannot_be_crashed_remotely(server: Server) -> None:
+    before = json.loads(http(f"{server.url}/healthz")[2])["restarts"]
+    for text, expected in [("SELECT * { FILTER(" + "!" * 19_000 + "true) }", b"operators"),
+                           ("SELECT * { FILTER(" + "1+" * 9000 + "1) }", b"operators"),
+                           ("SELECT * { FILTER(" + "!" * 900 + "true) }", b"malformed")]:
+        qs = urllib.parse.urlencode({"query": text})
+        status, _, body = http(f"{server.url}/sparql", data=qs.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 400 and expected in body, (status, body[:200])
+    # A long but legal query is parsed in the heavy lane, within the time limit.
+    text = "ASK { " + "?s <http://x/p> ?o . " * 900 + "}"
+    status, _, body = http(f"{server.url}/sparql", data=text.encode(), headers={
+        "Content-Type": "application/sparql-query"})
+    assert status in (200, 503), (status, body[:200])
+    health = json.loads(http(f"{server.url}/healthz")[2])
+    assert health["status"] == "ok"
+    assert status == 503 or health["restarts"] == before  # nothing crashed
+
+
+def test_queue_time_counts_and_every_503_says_when_to_retry(server: Server) -> None:
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        t0 = time.monotonic()
+        futures = [ex.submit(http, f"{server.url}/sparql?" + urllib.parse.urlencode(
+            {"query": HEAVY + f" # {i}"})) for i in range(3)]
+        results = [(f.result(), time.monotonic() - t0) for f in futures]
+    for (status, headers, body), elapsed in results:
+        assert status == 503, body
+        assert headers.get("retry-after"), headers
+        # One worker, a queue of two: the waiting ones time out at the same deadline.
+        assert elapsed < TIMEOUT + 8, elapsed
+
+
+def test_light_queries_do_not_wait_behind_heavy_ones(server: Server) -> None:
+    light = urllib.parse.urlencode({"query": "ASK { <https://w3id.org/citykg/id/network/c40> ?p ?o }"})
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        heavy = [ex.submit(http, f"{server.url}/sparql?" + urllib.parse.urlencode(
+            {"query": HEAVY + f" # light-{i}"})) for i in range(2)]
+        time.sleep(0.5)
+        times = []
+        for _ in range(10):
+            t0 = time.monotonic()
+            status, _, body = http(f"{server.url}/sparql?{light}")
+            times.append(time.monotonic() - t0)
+            assert status == 200 and json.loads(body)["boolean"] is True
+        for f in heavy:
+            f.result()
+    assert max(times) < 2.0, times  # well under the heavy queries' seconds
+
+
+def test_a_slow_light_query_moves_to_the_heavy_lane(server: Server) -> None:
+    """Classified light by its parse tree, but slow: stopped after 1 s and run in the heavy lane."""
+    from citykg import guard
+
+    text = ("PREFIX ckg: <https://w3id.org/citykg/ontology#> "
+            "SELECT * { ?x a ckg:City . ?x ?p ?o . ?o ?q ?r } ORDER BY ?r")
+    assert guard.inspect(text).light
+    before = json.loads(http(f"{server.url}/healthz")[2])["restarts"]
+    status, headers, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": text}))
+    assert status in (200, 503)
+    assert status == 200 or headers.get("retry-after")
+    assert "moved to the heavy lane" in server.log()
+    assert json.loads(http(f"{server.url}/healthz")[2])["restarts"] > before
+    # The light worker is back at once (a spare process takes its place).
+    t0 = time.monotonic()
+    status, _, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
+    assert status == 200 and time.monotonic() - t0 < 2.0
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Sorting a cross product materialises it: hundreds of MB within seconds.
+    hungry = "SELECT ?o ?c WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c LIMIT 1"
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-memory"),
+                        "--timeout", "40", "--worker-memory", "600") as s:
+        if not Path(f"/proc/{s.process.pid}/status").exists():
+            pytest.skip("needs Linux /proc")
+        before = _rss_kb(s.process.pid)
+        t0 = time.monotonic()
+        status, headers, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": hungry}))
+        assert status == 503 and b"memory limit" in body and headers.get("retry-after"), body
+        assert time.monotonic() - t0 < 40  # stopped by the memory cap, not the time limit
+        assert _rss_kb(s.process.pid) - before < 100_000  # the server process did not grow
+        status, _, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
+        assert status == 200
+        health = json.loads(http(f"{s.url}/healthz")[2])
+        assert health["status"] == "ok" and health["restarts"] >= 1
