@@ -623,12 +623,20 @@ def publish(
             w.write(f"shapes/{p.relative_to(d)}", p.read_bytes(), "shapes", "SHACL shapes")
         step("shapes")
 
+        from .void import (
+            catalog_graph,
+            credits_markdown,
+            ontology_license,
+            source_credits,
+            void_graph,
+        )
+
+        credits = source_credits(triples)
         notes, warning = release_notes(version, changelog or default_changelog())
         if warning:
             release.warnings.append(warning)
+        notes += credits_markdown(credits)
         w.write(NOTES_FILE, notes.encode("utf-8"), "metadata", "release note")
-
-        from .void import catalog_graph, ontology_license, void_graph
 
         void_triples = void_graph(
             quads,
@@ -652,6 +660,7 @@ def publish(
             version=version,
             ontology_dir=onto_dir,
             license=license or ontology_license(quads),
+            credits=credits,
         )
         w.write(
             CATALOG_FILE,
