@@ -12,6 +12,7 @@ from ..api import check_dl
 from ..errors import EXIT_CODES
 from ..extras import require
 from ..namespaces import GRAPH_NAMES
+from .analytics import NETWORK_FORMATS, add_network_export_options, export_network
 from .common import UI, emit, open_graph
 
 ENGINES = ["sparql", "pyshacl"]
@@ -62,6 +63,8 @@ def cmd_validate(args: argparse.Namespace, ui: UI) -> int:
 
 
 def cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    if args.format in NETWORK_FORMATS:
+        return export_network(args, ui)
     data = open_graph(args, ui).export(args.format, args.graph or None, args.output)
     if data is not None:
         emit(data)
@@ -143,11 +146,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--format",
         "-f",
-        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml"],
+        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml", *NETWORK_FORMATS],
         default="nquads",
+        help="an RDF format, or graphml/gexf for a network of the graph (see --kind)",
     )
     s.add_argument("--graph", action="append", choices=list(GRAPH_NAMES))
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    add_network_export_options(s)
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("info", parents=[common], help="triples per graph, instances per class")

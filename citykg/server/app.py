@@ -36,6 +36,8 @@ from ..sparqltext import with_prefixes
 from ..store import OxigraphStore
 from ..store import class_counts as store_class_counts
 from . import pages
+from .analytics_pages import AnalyticsPages
+from .analytics_pages import routes as analytics_routes
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
     RDF_TYPES,
@@ -350,6 +352,7 @@ def create_app(site: Site) -> Starlette:
     config = site.config
     base = config.base_path
     store = site.store
+    charts = AnalyticsPages(store, site.library)
     #: Relative IRIs in a query resolve against the endpoint's own IRI.
     query_base = config.public_base + "/sparql"
 
@@ -614,8 +617,15 @@ def create_app(site: Site) -> Starlette:
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
         view = await anyio.to_thread.run_sync(pages.entity_view, store, iri, langs, base)
+        figures, report_url = await anyio.to_thread.run_sync(charts.figures_for, key, base)
         return render(
-            request, "entity.html", title=view.label, e=view, suffixes=list(pages.DATA_SUFFIXES)
+            request,
+            "entity.html",
+            title=view.label,
+            e=view,
+            suffixes=list(pages.DATA_SUFFIXES),
+            figures=figures,
+            report_url=report_url,
         )
 
     async def entity_data(request: Request) -> Response:
@@ -822,6 +832,7 @@ def create_app(site: Site) -> Starlette:
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
         *reconcile_routes(site),  # the W3C Reconciliation Service API (server/reconcile.py)
+        *analytics_routes(charts, render),  # reports, figures, tables (server/analytics_pages.py)
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
