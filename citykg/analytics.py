@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 Runner = Callable[[str, Mapping[str, object]], pd.DataFrame]
 
 EXTRA = "analytics"
-SEED = 42
+SEED = 42  # the same in citykg.figures
 #: Above this many nodes betweenness is estimated from ``BETWEENNESS_SAMPLES`` sources.
 BETWEENNESS_EXACT_LIMIT = 1000
 BETWEENNESS_SAMPLES = 64

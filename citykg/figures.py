@@ -21,8 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .analytics import SEED, require
 from .errors import SourceNotFoundError
+from .extras import require as _require
+
+#: The seed of every random layout (the same as :data:`citykg.analytics.SEED`).
+SEED = 42
+
+
+def require(module: str) -> Any:
+    """Import an optional module of the ``analytics`` extra, or raise a one-line error naming it."""
+    return _require(module, "analytics", "citykg figures")
+
 
 if TYPE_CHECKING:
     import networkx as nx

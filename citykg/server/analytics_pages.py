@@ -163,12 +163,16 @@ class AnalyticsPages:
         return [], None
 
 
-def routes(pages: AnalyticsPages, render: Any) -> list[Any]:
-    """The Starlette routes of the report pages, figures and tables."""
+def routes(pages: AnalyticsPages, render: Any, problem: type[Exception]) -> list[Any]:
+    """The Starlette routes of the report pages, figures and tables.
+
+    ``problem(status, message)`` is the server's error-response exception
+    (passed in, so that this module does not import the app that imports it).
+    """
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from .app import HTTPProblem
+    HTTPProblem: Any = problem
 
     def need_extra() -> None:
         if not pages.available:

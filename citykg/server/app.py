@@ -832,7 +832,9 @@ def create_app(site: Site) -> Starlette:
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
         *reconcile_routes(site),  # the W3C Reconciliation Service API (server/reconcile.py)
-        *analytics_routes(charts, render),  # reports, figures, tables (server/analytics_pages.py)
+        *analytics_routes(
+            charts, render, HTTPProblem
+        ),  # reports, figures, tables (server/analytics_pages.py)
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
