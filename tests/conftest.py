@@ -52,8 +52,11 @@ def build_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Under pytest-xdist the workers share one folder beside their own temporary
     folders: the cache's lock makes the first worker build and the others wait
-    for, then open, that build.
+    for, then open, that build. ``$CITYKG_TEST_CACHE_DIR`` names a folder to
+    reuse between runs instead (builds are keyed by their inputs).
     """
+    if os.environ.get("CITYKG_TEST_CACHE_DIR"):  # a developer's own, kept between runs
+        return Path(os.environ["CITYKG_TEST_CACHE_DIR"])
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = tmp_path_factory.getbasetemp().parent / "build-cache"
         shared.mkdir(exist_ok=True)
