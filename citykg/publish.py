@@ -46,7 +46,7 @@ from .files import write_atomic
 from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD, graph_iri
 from .resources import installed_version, resource_root
 from .store import OxigraphStore
-from .void import ReleaseFile, catalog_graph, ontology_license, void_graph
+from .void import ReleaseFile
 
 Progress = Callable[[str, int, int], None]
 

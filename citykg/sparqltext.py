@@ -185,8 +185,11 @@ def inject_values(text: str, names: list[str], terms: list[str]) -> str:
 
     def block(vs: list[str]) -> str:
         return (
-            " VALUES (" + " ".join("?" + n for n in vs) + ") { ("
-            + " ".join(term_of[n] for n in vs) + ") }"
+            " VALUES ("
+            + " ".join("?" + n for n in vs)
+            + ") { ("
+            + " ".join(term_of[n] for n in vs)
+            + ") }"
         )
 
     inserts.append((where_brace(text) + 1, block(names)))
