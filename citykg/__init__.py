@@ -30,11 +30,12 @@ if TYPE_CHECKING:
         ingest_table,
         lint_ontology,
         load,
+        load_dump,
         push_release,
         reconcile_table,
         wikidata_client,
     )
-    from .server.asgi import create_app
+    from .server.asgi import create_app, serve
 
 _API = (
     "KnowledgeGraph",
@@ -43,6 +44,7 @@ _API = (
     "ingest_table",
     "lint_ontology",
     "load",
+    "load_dump",
     "push_release",
     "reconcile_table",
     "wikidata_client",
@@ -52,8 +54,8 @@ _API = (
 def __getattr__(name: str) -> Any:
     if name in _API:
         return getattr(import_module(".api", __name__), name)
-    if name == "create_app":
-        return import_module(".server.asgi", __name__).create_app
+    if name in ("create_app", "serve"):
+        return getattr(import_module(".server.asgi", __name__), name)
     raise AttributeError(f"module 'citykg' has no attribute {name!r}")
 
 
@@ -67,7 +69,9 @@ __all__ = [
     "ingest_table",
     "lint_ontology",
     "load",
+    "load_dump",
     "push_release",
     "reconcile_table",
+    "serve",
     "wikidata_client",
 ]

@@ -474,6 +474,40 @@ class KnowledgeGraph:
             progress=progress,
         )
 
+    def void(
+        self,
+        *,
+        version: str | None = None,
+        base_url: str | None = None,
+        sparql_endpoint: str | None = None,
+        dumps: Sequence[str] = ("citykg.nq", "citykg.trig"),
+        dump_base: str | None = None,
+    ) -> list[ox.Triple]:
+        """The VoID description of the graph, as :meth:`publish` writes it (:mod:`citykg.void`).
+
+        The dataset IRI is the release's, ``<base_url><version>/#dataset``, with
+        the version and base URL :meth:`publish` would use; so the server's VoID
+        and a release's describe the same dataset. Every named graph is counted
+        (those a TriG or N-Quads data file named too); ``dumps`` are file names
+        under ``dump_base`` (default: the release's folder).
+        """
+        from .publish import DEFAULT_BASE_URL, release_base, release_version
+        from .void import void_graph
+
+        store = self._embedded("describing")
+        quads = [q for q in store.ox if not isinstance(q.graph_name, ox.DefaultGraph)]
+        triples = list({ox.Triple(q.subject, q.predicate, q.object) for q in quads})
+        version = release_version(quads, version)
+        return void_graph(
+            quads,
+            triples,
+            release_base=release_base(version, base_url or DEFAULT_BASE_URL),
+            version=version,
+            dumps=dumps,
+            sparql_endpoint=sparql_endpoint,
+            dump_base=dump_base,
+        )
+
     def query_docs(self, fixture: KnowledgeGraph | None = None) -> str:
         """The stored queries documented as Markdown, with example results."""
         from .querydocs import query_docs
@@ -562,6 +596,40 @@ def open_kg(
     kg.build_report = BuildReport(**build.report_fields())
     kg.build_cache = build
     return kg
+
+
+#: The dump formats :func:`load_dump` reads (quads keep their named graphs).
+DUMP_FORMATS: dict[str, ox.RdfFormat] = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+
+
+def load_dump(path: str | Path, settings: Settings | None = None) -> KnowledgeGraph:
+    """A :class:`KnowledgeGraph` over an N-Quads or TriG dump, read into memory as it is.
+
+    The dump of ``citykg export`` or of a release (``citykg.nq``, ``citykg.trig``)
+    holds every named graph, inferences included: nothing is built or reasoned.
+    ``settings`` give the stored queries (and the rest of the configuration).
+    Raises :class:`~citykg.errors.SourceNotFoundError` or, naming the file and
+    line, :class:`~citykg.errors.ParseError`.
+    """
+    from .errors import ParseError, SourceNotFoundError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such dump")
+    fmt = DUMP_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(path, f"a dump is N-Quads (.nq) or TriG (.trig), not {path.suffix!r}")
+    store = OxigraphStore()
+    try:
+        store.ox.bulk_load(path=str(path), format=fmt)
+    except SyntaxError as e:
+        msg = e.msg or str(e)
+        if msg.startswith("Parser error at line") and ": " in msg:
+            msg = msg.split(": ", 1)[1]
+        raise ParseError(path, msg, e.lineno, e.offset) from None
+    except (OSError, ValueError) as e:
+        raise ParseError(path, str(e)) from None
+    return KnowledgeGraph(settings, store=store)
 
 
 def wikidata_client(
@@ -774,6 +842,8 @@ __all__ = [
     "ingest_table",
     "lint_ontology",
     "load",
+    "load_dump",
+    "open_kg",
     "push_release",
     "reconcile_table",
     "wikidata_client",

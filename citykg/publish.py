@@ -422,6 +422,28 @@ def ontology_version(quads: Sequence[ox.Quad]) -> tuple[str | None, str | None]:
     return info, iri
 
 
+def release_version(quads: Sequence[ox.Quad], version: str | None = None) -> str:
+    """The version a release of these quads gets: ``version``, else the package's.
+
+    A package version without release metadata (``+unknown``) gives way to the
+    ontology's ``owl:versionInfo``.
+    """
+    if version is not None:
+        return version
+    version = default_version()
+    info, _ = ontology_version(quads)
+    return info if "+unknown" in version and info else version
+
+
+def release_base(version: str, base_url: str = DEFAULT_BASE_URL) -> str:
+    """The IRI every resource of a release sits under; its dataset is ``<base>#dataset``.
+
+    >>> release_base("1.2.0") + "#dataset"
+    'https://w3id.org/citykg/release/1.2.0/#dataset'
+    """
+    return f"{base_url.rstrip('/')}/{version}/"
+
+
 def ontology_path(version_iri: str | None, version: str) -> str:
     """The release folder path of the ontology: its version IRI below the site root."""
     if version_iri and version_iri.startswith(SITE_ROOT):
@@ -520,10 +542,7 @@ def publish(
     for q in quads:
         sizes[graph_names[q.graph_name.value]] += 1  # type: ignore[union-attr]
     info, version_iri = ontology_version(quads)
-    if version is None:
-        version = default_version()
-        if "+unknown" in version and info:
-            version = info
+    version = release_version(quads, version)
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+_-]*", version):
         raise PublishError(f"bad version {version!r}: use letters, digits, '.', '+', '-', '_'")
     release = Release(folder=out / version, version=version, graph_sizes=sizes)
@@ -533,7 +552,7 @@ def publish(
         )
     if info is None:
         release.warnings.append("the ontology has no owl:versionInfo")
-    release_base = f"{base_url}{version}/"
+    base = release_base(version, base_url)
     step("canonicalise")
 
     out.mkdir(parents=True, exist_ok=True)
@@ -621,7 +640,7 @@ def publish(
         void_triples = void_graph(
             quads,
             triples,
-            release_base=release_base,
+            release_base=base,
             version=version,
             dumps=[name for name, _ in DUMPS],
             sparql_endpoint=sparql_endpoint,
@@ -636,7 +655,7 @@ def publish(
         step("void")
         cat = catalog_graph(
             w.files,
-            release_base=release_base,
+            release_base=base,
             version=version,
             ontology_dir=onto_dir,
             license=license or ontology_license(quads),
@@ -693,7 +712,9 @@ __all__ = [
     "canonical_triples",
     "jsonld_context",
     "publish",
+    "release_base",
     "release_notes",
+    "release_version",
     "to_jsonld",
     "verify",
 ]

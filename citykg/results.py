@@ -3,6 +3,13 @@
 A :class:`SelectResult` holds variables and rows of rdflib terms; it prints as
 a table, serialises to the SPARQL 1.1 result formats (JSON, XML, CSV, TSV) and
 Markdown, and converts to a pandas DataFrame with typed columns.
+
+This module is also the one writer of the SPARQL result formats:
+:func:`serialize_solutions`, :func:`serialize_boolean` and
+:func:`serialize_triples` write rdflib or Oxigraph terms, row by row, cut at a
+number of rows and of bytes. The command line and the API (through
+:class:`SelectResult` and :class:`AskResult`) and the server's query workers
+(straight from Oxigraph's results) all call them.
 """
 
 from __future__ import annotations
@@ -10,14 +17,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
 import rdflib
-from rdflib.term import BNode, Literal, Node, URIRef, Variable
+from rdflib.term import BNode, Literal, URIRef
 
-from .namespaces import XSD
+from .namespaces import PREFIXES, XSD
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,35 +56,310 @@ _INT_TYPES = {
 _FLOAT_TYPES = {XSD.decimal, XSD.double, XSD.float}
 
 
-def term_to_text(term: Node | None) -> str:
-    """The plain text of a term, as in SPARQL CSV results (IRIs bare, literals lexical)."""
+_XSD_STRING = str(XSD.string)
+
+
+def term_to_text(term: object) -> str:
+    """The plain text of a term, as in SPARQL CSV results (IRIs bare, literals lexical).
+
+    >>> term_to_text(ox.BlankNode("b0")), term_to_text(Literal("5", datatype=XSD.integer))
+    ('_:b0', '5')
+    """
     if term is None:
         return ""
     if isinstance(term, BNode):
         return f"_:{term}"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.NamedNode | ox.Literal):
+        return str(term.value)
     return str(term)
 
 
-def term_to_nt(term: Node | None) -> str:
-    """The N-Triples form of a term, as in SPARQL TSV results."""
+def term_to_nt(term: object) -> str:
+    r"""The N-Triples form of a term, as in SPARQL TSV results (Oxigraph's, on one line).
+
+    rdflib's ``n3()`` writes a string with a line break in triple quotes, over
+    two lines, which neither N-Triples nor a TSV cell allows.
+
+    >>> term_to_nt(Literal("a\tb\nc")), term_to_nt(ox.Literal("a\tb\nc"))
+    ('"a\\tb\\nc"', '"a\\tb\\nc"')
+    """
     if term is None:
         return ""
     if isinstance(term, URIRef | BNode | Literal):
-        return str(term.n3())
+        from .terms import to_oxigraph
+
+        return str(to_oxigraph(term))
+    if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):
+        return str(term)
     raise TypeError(f"not an RDF term: {term!r}")
 
 
-def _json_term(term: Term) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype is not None and term.datatype != XSD.string:
-        out["datatype"] = str(term.datatype)
-    return out
+def _json_term(term: object) -> dict[str, Any]:
+    """A SPARQL JSON results binding of an rdflib or Oxigraph term."""
+    if isinstance(term, URIRef | ox.NamedNode):
+        return {"type": "uri", "value": term_to_text(term)}
+    if isinstance(term, BNode | ox.BlankNode):
+        return {"type": "bnode", "value": term_to_text(term)[2:]}
+    if isinstance(term, Literal | ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term_to_text(term)}
+        lang, datatype = _lang_datatype(term)
+        if lang:
+            out["xml:lang"] = lang
+        elif datatype:
+            out["datatype"] = datatype
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _json_term(term.subject),
+                "predicate": _json_term(term.predicate),
+                "object": _json_term(term.object),
+            },
+        }
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _lang_datatype(term: Literal | ox.Literal) -> tuple[str, str]:
+    """A literal's language tag and datatype IRI ('' for none and for ``xsd:string``)."""
+    if isinstance(term, Literal):
+        dt = str(term.datatype) if term.datatype is not None else ""
+        lang = term.language or ""
+    else:
+        dt, lang = term.datatype.value, term.language or ""
+    return lang, "" if lang or dt == _XSD_STRING else dt
+
+
+def _xml_term(term: object) -> str:
+    if isinstance(term, URIRef | ox.NamedNode):
+        return f"<uri>{escape(term_to_text(term))}</uri>"
+    if isinstance(term, BNode | ox.BlankNode):
+        return f"<bnode>{escape(term_to_text(term)[2:])}</bnode>"
+    if isinstance(term, Literal | ox.Literal):
+        lang, datatype = _lang_datatype(term)
+        value = escape(term_to_text(term))
+        if lang:
+            return f"<literal xml:lang={quoteattr(lang)}>{value}</literal>"
+        if datatype:
+            return f"<literal datatype={quoteattr(datatype)}>{value}</literal>"
+        return f"<literal>{value}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+#: Where a result format has room for it, a cut result links to this marker.
+TRUNCATION_MARK = "urn:citykg:result-truncated"
+#: The SPARQL 1.1 result formats :func:`serialize_solutions` writes.
+RESULT_FORMATS = ("json", "xml", "csv", "tsv")
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: Terms whose serialised form a writer remembers (a term recurs in many rows).
+_MEMO_TERMS = 100_000
+
+
+def _row_writer(names: Sequence[str], fmt: str) -> Callable[[Sequence[object]], str]:
+    """A function that writes one solution in a results format (JSON, XML: a fragment;
+    CSV, TSV: a line), remembering how it wrote each term."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        texts: dict[object, str] = {}
+
+        def text(t: object) -> str:
+            out = texts.get(t)
+            if out is None:
+                out = term_to_text(t)
+                if len(texts) < _MEMO_TERMS:
+                    texts[t] = out
+            return out
+
+        def csv_line(row: Sequence[object]) -> str:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(["" if t is None else text(t) for t in row])
+            return buf.getvalue()
+
+        return csv_line
+    term_writer: Callable[[object], str]
+    if fmt == "json":
+        keys = [_JSON.encode(n) + ":" for n in names]
+
+        def term_writer(t: object) -> str:
+            return _JSON.encode(_json_term(t))
+
+        open_, close, sep = "{", "}", ","
+    elif fmt == "xml":
+        keys = [f"<binding name={quoteattr(n)}>" for n in names]
+        term_writer = _xml_term
+        open_, close, sep = "<result>", "</result>\n", ""
+    elif fmt == "tsv":
+        keys = ["" for _ in names]
+        term_writer = term_to_nt
+        open_, close, sep = "", "\n", "\t"
+    else:
+        raise ValueError(f"unknown result format {fmt!r}; expected one of {RESULT_FORMATS}")
+    memo: dict[object, str] = {}
+
+    def cell(t: object) -> str:
+        text = memo.get(t)
+        if text is None:
+            text = term_writer(t)
+            if len(memo) < _MEMO_TERMS:
+                memo[t] = text
+        return text
+
+    end = "</binding>" if fmt == "xml" else ""
+    if fmt == "tsv":  # every column, empty for an unbound one
+        return lambda row: sep.join("" if t is None else cell(t) for t in row) + close
+    return lambda row: (
+        open_
+        + sep.join(k + cell(t) + end for k, t in zip(keys, row, strict=True) if t is not None)
+        + close
+    )
+
+
+def _wrap_rows(names: Sequence[str], chunks: Sequence[str], fmt: str, truncated: bool) -> bytes:
+    """The whole results document around serialised rows; a cut one links to the marker."""
+    if fmt == "json":
+        head: dict[str, Any] = {"vars": list(names)}
+        if truncated:
+            head["link"] = [TRUNCATION_MARK]
+        return (
+            '{"head":'
+            + json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+            + ',"results":{"bindings":['
+            + ",".join(chunks)
+            + "]}}\n"
+        ).encode("utf-8")
+    if fmt == "xml":
+        out = [
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n',
+            "<head>\n",
+            *(f"<variable name={quoteattr(n)}/>\n" for n in names),
+            f"<link href={quoteattr(TRUNCATION_MARK)}/>\n" if truncated else "",
+            "</head>\n<results>\n",
+            *chunks,
+            "</results>\n</sparql>\n",
+        ]
+        return "".join(out).encode("utf-8")
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(names)
+        return (buf.getvalue() + "".join(chunks)).encode("utf-8")
+    if fmt == "tsv":
+        return ("\t".join("?" + n for n in names) + "\n" + "".join(chunks)).encode("utf-8")
+    raise ValueError(f"unknown result format {fmt!r}; expected one of {RESULT_FORMATS}")
+
+
+def serialize_solutions(
+    names: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    fmt: str,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int | None = None,
+    truncated: bool = False,
+) -> tuple[bytes, int, str]:
+    r"""SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``).
+
+    Rows hold rdflib or Oxigraph terms (or None). They are serialised one at a
+    time and the result is cut before it passes ``max_rows`` rows or about
+    ``max_bytes`` bytes; returns the document, the rows in it and what cut it
+    (``"rows"``, ``"bytes"`` or ``""``). A cut JSON or XML document stays valid
+    and links to :data:`TRUNCATION_MARK` (``truncated`` asks for the link when
+    the rows were cut before they came here).
+
+    >>> serialize_solutions(["x"], [[ox.Literal("a")], [Literal("b")]], "json", max_rows=1)
+    (b'{"head":{"vars":["x"],"link":["urn:citykg:result-truncated"]},"results":{"bindings":[{"x":{"type":"literal","value":"a"}}]}}\n', 1, 'rows')
+    """
+    chunks: list[str] = []
+    size = 0
+    cut = ""
+    write = _row_writer(names, fmt)
+    for row in rows:
+        if max_rows is not None and len(chunks) >= max_rows:
+            cut = "rows"
+            break
+        chunk = write(row)
+        size += len(chunk) + 1
+        if max_bytes is not None and size > max_bytes:
+            cut = "bytes"
+            break
+        chunks.append(chunk)
+    return _wrap_rows(names, chunks, fmt, truncated or bool(cut)), len(chunks), cut
+
+
+def serialize_boolean(value: bool, fmt: str) -> bytes:
+    r"""An ASK result in a SPARQL 1.1 results format (CSV and TSV: ``_askResult``, the value).
+
+    >>> serialize_boolean(True, "json")
+    b'{"head":{},"boolean":true}\n'
+    """
+    word = "true" if value else "false"
+    if fmt == "json":
+        return b'{"head":{},"boolean":' + word.encode() + b"}\n"
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{word}</boolean></sparql>\n"
+        ).encode()
+    if fmt in ("csv", "tsv"):
+        return f"_askResult\n{word}\n".encode()
+    raise ValueError(f"unknown result format {fmt!r}; expected one of {RESULT_FORMATS}")
+
+
+def _ox_serialize(triples: list[ox.Triple], rdf_format: ox.RdfFormat) -> bytes:
+    body = (
+        ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
+        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
+        else ox.serialize(triples, format=rdf_format)
+    )
+    return body or b""
+
+
+def serialize_triples(
+    triples: Iterable[ox.Triple],
+    rdf_format: ox.RdfFormat,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int | None = None,
+) -> tuple[bytes, int, str]:
+    """CONSTRUCT/DESCRIBE triples, cut at ``max_rows`` triples or about ``max_bytes`` bytes.
+
+    Returns the document, the triples in it and what cut it (as
+    :func:`serialize_solutions`); a cut Turtle or N-Triples document ends with
+    a comment naming :data:`TRUNCATION_MARK`.
+    """
+    kept: list[ox.Triple] = []
+    size = 0
+    cut = ""
+    batch: list[ox.Triple] = []
+    for t in triples:
+        if max_rows is not None and len(kept) + len(batch) >= max_rows:
+            cut = "rows"
+            break
+        batch.append(t)
+        if len(batch) == 256:
+            size += len(_ox_serialize(batch, ox.RdfFormat.N_TRIPLES))
+            if max_bytes is not None and size > max_bytes:
+                cut = "bytes"
+                batch = []
+                break
+            kept += batch
+            batch = []
+    kept += batch
+    body = _ox_serialize(kept, rdf_format)
+    while max_bytes is not None and len(body) > max_bytes and kept:
+        cut = "bytes"
+        kept = kept[: len(kept) * 3 // 4]
+        body = _ox_serialize(kept, rdf_format)
+    if cut and rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):
+        body += f"# {TRUNCATION_MARK}: cut at {len(kept)} triples ({cut})\n".encode()
+    return body, len(kept), cut
 
 
 def term_from_json(binding: dict[str, str]) -> Term:
@@ -193,50 +477,27 @@ class SelectResult:
 
     # --- serialisations -------------------------------------------------
 
+    def _write(self, fmt: str) -> str:
+        body, _, _ = serialize_solutions(
+            self.variables, self.rows, fmt, truncated=self.truncated is not None
+        )
+        return body.decode("utf-8")
+
     def to_json(self) -> str:
-        """SPARQL 1.1 Query Results JSON."""
-        doc = {
-            "head": {"vars": self.variables},
-            "results": {
-                "bindings": [
-                    {
-                        v: _json_term(t)
-                        for v, t in zip(self.variables, row, strict=True)
-                        if t is not None
-                    }
-                    for row in self.rows
-                ]
-            },
-        }
-        # no indent: the json module's C encoder serves only compact output
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        """SPARQL 1.1 Query Results JSON (:func:`serialize_solutions`)."""
+        return self._write("json")
 
     def to_xml(self) -> str:
-        """SPARQL Query Results XML."""
-        res = rdflib.query.Result("SELECT")
-        res.vars = [Variable(v) for v in self.variables]
-        res.bindings = [
-            {Variable(v): t for v, t in zip(self.variables, row, strict=True) if t is not None}
-            for row in self.rows
-        ]
-        out = res.serialize(format="xml", encoding="utf-8")
-        assert out is not None
-        return out.decode("utf-8")
+        """SPARQL Query Results XML (:func:`serialize_solutions`)."""
+        return self._write("xml")
 
     def to_csv(self) -> str:
         """SPARQL 1.1 Query Results CSV (plain values; CRLF line ends as the spec says)."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(self.variables)
-        for row in self.rows:
-            w.writerow([term_to_text(t) for t in row])
-        return buf.getvalue()
+        return self._write("csv")
 
     def to_tsv(self) -> str:
         """SPARQL 1.1 Query Results TSV (terms in N-Triples syntax)."""
-        lines = ["\t".join("?" + v for v in self.variables)]
-        lines += ["\t".join(term_to_nt(t) for t in row) for row in self.rows]
-        return "\n".join(lines) + "\n"
+        return self._write("tsv")
 
     def _cells(self, limit: int | None = None) -> list[list[str]]:
         rows = self.rows if limit is None else self.rows[:limit]
@@ -301,15 +562,17 @@ class AskResult:
 
     def serialize(self, fmt: str) -> str:
         """``json``/``xml`` per the SPARQL result formats; anything else as ``true``/``false``."""
-        if fmt == "json":
-            return json.dumps({"head": {}, "boolean": self.value}) + "\n"
-        if fmt == "xml":
-            res = rdflib.query.Result("ASK")
-            res.askAnswer = self.value
-            out = res.serialize(format="xml", encoding="utf-8")
-            assert out is not None
-            return out.decode("utf-8")
+        if fmt in ("json", "xml"):
+            return serialize_boolean(self.value, fmt).decode("utf-8")
         return ("true" if self.value else "false") + "\n"
+
+
+_GRAPH_RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
 
 
 @dataclass
@@ -335,14 +598,26 @@ class GraphResult:
         return g
 
     def serialize(self, fmt: str) -> str:
-        """Serialise in one of :data:`GRAPH_FORMATS` (``ntriples`` is sorted)."""
+        """Serialise in one of :data:`GRAPH_FORMATS` (``ntriples`` is sorted).
+
+        Turtle, JSON-LD, RDF/XML and N-Quads are written by :func:`serialize_triples`,
+        as the server writes them.
+        """
         if fmt == "ntriples":
-            lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in self.triples})
+            lines = sorted(
+                {f"{term_to_nt(s)} {term_to_nt(p)} {term_to_nt(o)} ." for s, p, o in self.triples}
+            )
             return "\n".join(lines) + ("\n" if lines else "")
-        names = {"turtle": "turtle", "jsonld": "json-ld", "xml": "pretty-xml"}
-        if fmt not in names:
+        if fmt not in _GRAPH_RDF_FORMATS:
             raise ValueError(f"unknown graph format {fmt!r}; expected one of {GRAPH_FORMATS}")
-        return self.to_graph().serialize(format=names[fmt])
+        from .terms import to_oxigraph
+
+        triples = (
+            ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
+            for s, p, o in self.triples
+        )
+        body, _, _ = serialize_triples(triples, _GRAPH_RDF_FORMATS[fmt])
+        return body.decode("utf-8")
 
 
 QueryResult = SelectResult | AskResult | GraphResult

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from hashlib import sha1
 
 import pyoxigraph as ox
 
@@ -86,13 +87,17 @@ def void_graph(
     dumps: Sequence[str],
     sparql_endpoint: str | None = None,
     license: str | None = None,
+    dump_base: str | None = None,
 ) -> list[ox.Triple]:
-    """The VoID description of a release.
+    """The VoID description of a release (or of the graph a server serves).
 
     ``quads`` are the release's quads (named graphs kept), ``triples`` their
     union; figures (``void:triples``, ``void:entities``, distinct subjects and
     objects, class and property partitions, the Wikidata linkset) count the
-    union, and each named graph is a ``void:subset`` with its own triple count.
+    union, and each named graph is a ``void:subset`` with its own triple count
+    (citykg's graphs always; any other graph the quads hold after them).
+    The dataset is ``<release_base>#dataset``; the ``dumps`` are file names
+    under ``dump_base`` (default: ``release_base``).
     """
     out: list[ox.Triple] = []
     ds = _n(f"{release_base}#dataset")
@@ -161,7 +166,7 @@ def void_graph(
     add(ds, VOID.properties, _int(len(predicates)))
     add(ds, VOID.classes, _int(len(classes)))
     for dump in dumps:
-        add(ds, VOID.dataDump, _n(release_base + dump))
+        add(ds, VOID.dataDump, _n((dump_base or release_base) + dump))
         for suffix, feature in FORMAT_FEATURES.items():
             if dump.endswith(suffix):
                 add(ds, VOID.feature, _n(FORMATS + feature))
@@ -192,6 +197,13 @@ def void_graph(
         add(sub, _n(SD + "name"), _n(graph_iri(name)))
         add(sub, DCTERMS.title, _en(f"the {name} graph"))
         add(sub, VOID.triples, _int(per_graph.get(str(graph_iri(name)), 0)))
+    own = {str(graph_iri(name)) for name in GRAPH_NAMES}
+    for iri in sorted(set(per_graph) - own):  # graphs a TriG or N-Quads data file named
+        sub = _n(f"{release_base}#graph/other-{sha1(iri.encode('utf-8')).hexdigest()[:12]}")
+        add(ds, VOID.subset, sub)
+        add(sub, RDF.type, _n(VOID.Dataset))
+        add(sub, _n(SD + "name"), _n(iri))
+        add(sub, VOID.triples, _int(per_graph[iri]))
 
     wd = _n(f"{release_base}#wikidata")
     add(wd, RDF.type, _n(VOID.Dataset))

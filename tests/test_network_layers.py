@@ -33,8 +33,10 @@ LAYERS = {
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
+    """The table's rows, each cell trimmed of surrounding white space as the CSVW
+    dialect of both mappings says (``"trim": true``)."""
     with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        return [{k: v.strip() for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 COV = _rows(COVENANT_CSV)
@@ -82,21 +84,25 @@ def test_every_node_cites_a_dataset_row(layer: str) -> None:
     """Every typed node of the layer (but citations, datasets, geometries and the
     reified type statements, which are cited otherwise) cites a row of its dataset."""
     store = _layer_store(layer)
-    uncited = list(
-        store.query(
-            f"""PREFIX ckg: <{CKG}>
-            SELECT ?s WHERE {{
-              ?s a ?t .
-              FILTER (?t NOT IN (ckg:Citation, ckg:Dataset, <http://www.opengis.net/ont/geosparql#Geometry>,
-                                 <http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement>,
-                                 <http://rdfs.org/ns/void#Dataset>, <http://www.w3.org/ns/dcat#Dataset>))
-              FILTER NOT EXISTS {{
-                ?s ckg:citation ?c . ?c ckg:citedSource ?d ; ckg:locator ?where .
-                ?d a ckg:Dataset .
-              }}
-            }}"""
+    excluded = """FILTER (?t NOT IN (ckg:Citation, ckg:Dataset, <http://www.opengis.net/ont/geosparql#Geometry>,
+                       <http://www.w3.org/1999/02/22-rdf-syntax-ns#Statement>,
+                       <http://rdfs.org/ns/void#Dataset>, <http://www.w3.org/ns/dcat#Dataset>))"""
+    typed = {
+        r["s"]
+        for r in store.query(
+            f"PREFIX ckg: <{CKG}> SELECT DISTINCT ?s WHERE {{ ?s a ?t . {excluded} }}"
         )
-    )
+    }
+    cited = {
+        r["s"]
+        for r in store.query(
+            f"""PREFIX ckg: <{CKG}> SELECT DISTINCT ?s WHERE {{
+              ?s ckg:citation ?c . ?c ckg:citedSource ?d ; ckg:locator ?where . ?d a ckg:Dataset }}"""
+        )
+    }
+    assert typed, layer
+    # (a FILTER NOT EXISTS over every typed node took Oxigraph minutes: two sets instead)
+    uncited = sorted(str(s) for s in typed - cited)
     assert uncited == []
     rows = list(
         store.query(

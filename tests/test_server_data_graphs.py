@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -67,9 +68,11 @@ def test_serve_data_serves_the_named_graphs(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
+        # serve opens the build cache as every command does: this test's own, not the user's
+        env = dict(os.environ, CITYKG_CACHE_DIR=str(tmp_path / "build-cache"))
         proc = subprocess.Popen([sys.executable, "-m", "citykg", "serve", "--no-reasoning",
                                  "--data", str(folder), "--port", str(port)], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 300

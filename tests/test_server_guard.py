@@ -125,15 +125,17 @@ def test_the_parser_cannot_be_crashed_remotely(server: Server) -> None:
 
 def test_queue_time_counts_and_every_503_says_when_to_retry(server: Server) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        t0 = time.monotonic()
         futures = [ex.submit(http, f"{server.url}/sparql?" + urllib.parse.urlencode(
             {"query": HEAVY + f" # {i}"})) for i in range(3)]
-        results = [(f.result(), time.monotonic() - t0) for f in futures]
-    for (status, headers, body), elapsed in results:
+        results = [f.result() for f in futures]
+    for status, headers, body in results:
         assert status == 503, body
         assert headers.get("retry-after"), headers
-        # One worker, a queue of two: the waiting ones time out at the same deadline.
-        assert elapsed < TIMEOUT + 8, elapsed
+    # One worker, a queue of two: one query runs to the limit and is stopped; the waiting
+    # ones reach the same deadline in the queue (its time counts) and never run at all.
+    ran = [b for _, _, b in results if b"ran past the time limit" in b]
+    waited = [b for _, _, b in results if b"waited for a free worker until its time limit" in b]
+    assert (len(ran), len(waited)) == (1, 2), [b[:80] for _, _, b in results]
 
 
 def test_light_queries_do_not_wait_behind_heavy_ones(server: Server) -> None:
@@ -141,16 +143,20 @@ def test_light_queries_do_not_wait_behind_heavy_ones(server: Server) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
         heavy = [ex.submit(http, f"{server.url}/sparql?" + urllib.parse.urlencode(
             {"query": HEAVY + f" # light-{i}"})) for i in range(2)]
-        time.sleep(0.5)
-        times = []
+        for _ in range(600):  # until the heavy lane holds them (one running, one queued)
+            if json.loads(http(f"{server.url}/healthz")[2])["lanes"]["heavy"]["pending"] >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the heavy queries never reached the heavy lane")
         for _ in range(10):
-            t0 = time.monotonic()
             status, _, body = http(f"{server.url}/sparql?{light}")
-            times.append(time.monotonic() - t0)
             assert status == 200 and json.loads(body)["boolean"] is True
+        # all ten were answered while the heavy queries still ran or waited
+        running = [f for f in heavy if not f.done()]
         for f in heavy:
             f.result()
-    assert max(times) < 2.0, times  # well under the heavy queries' seconds
+    assert running, "the light queries were answered only once the heavy ones had ended"
 
 
 def test_a_slow_light_query_moves_to_the_heavy_lane(server: Server) -> None:
@@ -166,10 +172,35 @@ def test_a_slow_light_query_moves_to_the_heavy_lane(server: Server) -> None:
     assert status == 200 or headers.get("retry-after")
     assert "moved to the heavy lane" in server.log()
     assert json.loads(http(f"{server.url}/healthz")[2])["restarts"] > before
-    # The light worker is back at once (a spare process takes its place).
-    t0 = time.monotonic()
+    # The light lane answers again (its spare process took the killed one's place:
+    # test_a_killed_light_worker_is_replaced_by_its_spare).
     status, _, _ = http(f"{server.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
-    assert status == 200 and time.monotonic() - t0 < 2.0
+    assert status == 200
+    assert "did not restart" not in server.log()
+
+
+def test_a_killed_light_worker_is_replaced_by_its_spare(tmp_path: Path) -> None:
+    """A light worker keeps a spare process, ready, that takes over when it is killed."""
+    import pyoxigraph as ox
+
+    from citykg.server.workers import Inspect, Worker
+
+    store = ox.Store(str(tmp_path / "store"))
+    store.flush()
+    del store
+    worker = Worker(tmp_path / "store", 0, lane="light", keep_spare=True, isolate=False)
+    try:
+        assert worker.spare is not None
+        spare = worker.spare[0]
+        killed = worker.process
+        worker.stop()  # what a query past its budget gets (SIGKILL)
+        assert not killed.is_alive()
+        worker.start()
+        assert worker.process is spare and worker.process.is_alive()  # the spare, not a new one
+        assert worker.spare is not None and worker.spare[0] is not spare  # a new spare waits
+        assert worker.ask(Inspect("ASK {}"), 60).ok
+    finally:
+        worker.stop(spare=True)
 
 
 def _rss_kb(pid: int) -> int:
@@ -188,10 +219,9 @@ def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
         if not Path(f"/proc/{s.process.pid}/status").exists():
             pytest.skip("needs Linux /proc")
         before = _rss_kb(s.process.pid)
-        t0 = time.monotonic()
         status, headers, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": hungry}))
         assert status == 503 and b"memory limit" in body and headers.get("retry-after"), body
-        assert time.monotonic() - t0 < 40  # stopped by the memory cap, not the time limit
+        assert b"time limit" not in body  # stopped by the memory cap, not the time limit
         assert _rss_kb(s.process.pid) - before < 100_000  # the server process did not grow
         status, _, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
         assert status == 200

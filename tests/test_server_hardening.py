@@ -11,6 +11,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
@@ -93,17 +94,24 @@ def test_allow_listed_service_is_the_only_one_called(
         assert status == 400
 
 
+def health(server: Server) -> dict[str, Any]:
+    status, _, body = http(f"{server.url}/healthz")
+    assert status == 200
+    doc: dict[str, Any] = json.loads(body)
+    return doc
+
+
 def test_a_query_past_the_time_limit_is_stopped(server: Server) -> None:
-    t0 = time.monotonic()
-    status, _, body = query(server, HEAVY)
-    elapsed = time.monotonic() - t0
-    assert status == 503 and b"time limit" in body
-    assert elapsed < TIMEOUT + 20
+    restarts = health(server)["restarts"]
+    status, headers, body = query(server, HEAVY)
+    # the limit's answer: a 503 that says why and when to come back
+    assert status == 503 and b"time limit" in body and headers["retry-after"] == "5"
+    # its worker was killed (SIGKILL: a query in compiled code ignores anything gentler)...
+    assert "killing worker 0 (pid " in server.log()
+    # ...and replaced: the server answers the next query
     status, _, body = query(server, "ASK { ?s ?p ?o }")
     assert status == 200 and json.loads(body)["boolean"] is True
-    health = json.loads(http(f"{server.url}/healthz")[2])
-    assert health["restarts"] >= 1
-    assert "query timed out" in server.log()
+    assert health(server)["restarts"] > restarts
 
 
 def test_results_are_capped_and_say_so(server: Server) -> None:
@@ -144,16 +152,24 @@ def test_deep_nesting_is_a_400(server: Server) -> None:
 def test_queue_is_bounded_and_light_requests_stay_fast(server: Server) -> None:
     with concurrent.futures.ThreadPoolExecutor(6) as ex:
         heavy = [ex.submit(query, server, HEAVY) for _ in range(4)]
-        time.sleep(0.5)
-        t0 = time.monotonic()
+        # wait until the heavy lane is full: one query running, one in its queue of 1
+        for _ in range(600):
+            if health(server)["lanes"]["heavy"]["pending"] >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the heavy queries never filled the heavy lane")
         status, _, _ = http(f"{server.url}/page/network/c40")
-        light = time.monotonic() - t0
+        # the page was answered while heavy queries still ran or waited, not after them
+        waiting = [f for f in heavy if not f.done()]
         results = [f.result() for f in heavy]
     assert status == 200
-    assert light < TIMEOUT, f"a page took {light:.1f} s while heavy queries ran"
-    busy = [r for r in results if r[0] == 503 and b"busy" in r[2]]
-    assert busy and all(r[1].get("retry-after") for r in busy)
-    assert {r[0] for r in results} == {503}
+    assert waiting, "the page was answered only once the heavy queries had ended"
+    # the queue bound held: 1 running + 1 queued; the other two were refused at once
+    busy = [r for r in results if r[0] == 503 and b"the queue is full" in r[2]]
+    assert len(busy) == 2 and all(r[1].get("retry-after") for r in busy)
+    timed_out = [r for r in results if r[0] == 503 and b"time limit" in r[2]]
+    assert len(timed_out) == 2 and all(r[1].get("retry-after") for r in timed_out)
 
 
 def test_internal_errors_never_reach_the_client() -> None:

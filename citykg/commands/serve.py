@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..extras import require_extra
-from .common import settings_of
+from .common import open_graph, settings_of
 
 
 def _positive(kind: type) -> Any:
@@ -33,9 +33,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "serve",
         parents=[common],
         help="serve the graph: SPARQL endpoint, entity pages, VoID, dumps (read-only)",
-        description="Build the graph (or load a dump) and serve it read-only over HTTP: the "
-        "SPARQL 1.1 Protocol at /sparql, dereferenceable IRIs at /id/..., HTML "
-        "pages, the ontology, VoID and dumps. See docs/serving.md.",
+        description="Open the graph as every command does (the build kept in the --store "
+        "folder, built or updated first if needed), or read a dump, and serve it read-only "
+        "over HTTP: the SPARQL 1.1 Protocol at /sparql, dereferenceable IRIs at /id/..., "
+        "HTML pages, the ontology, VoID and dumps. See docs/serving.md.",
     )
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -49,7 +50,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--from-dump",
         type=Path,
         metavar="FILE",
-        help="serve this N-Quads dump instead of building the graph",
+        help="serve this N-Quads (.nq) or TriG (.trig) dump, as it is, instead of the built "
+        "graph (--data, --store and --no-reasoning then do not apply)",
     )
     s.add_argument(
         "--timeout",
@@ -153,11 +155,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
-    """Build or load the graph, then serve it until interrupted."""
+    """Open the graph (or read a dump), then serve it until interrupted."""
     require_extra("server", "citykg serve")
-    from ..api import KnowledgeGraph
-    from ..errors import SourceNotFoundError
-    from ..server.app import ServerConfig, serve
+    from ..api import load_dump
+    from ..server.app import ServerConfig
+    from ..server.asgi import serve
     from ..server.workers import Limits
 
     logging.basicConfig(
@@ -166,17 +168,9 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     settings = settings_of(args)
-    kg = KnowledgeGraph(settings)
     t0 = time.perf_counter()
-    source: Any
-    if args.from_dump is not None:
-        if not args.from_dump.is_file():
-            raise SourceNotFoundError(f"{args.from_dump}: no such dump")
-        source = args.from_dump
-    else:
-        kg.build(progress=ui.progress)
-        ui.close()
-        source = kg.store.ox  # type: ignore[attr-defined]
+    # a dump is served as it is; otherwise the graph is opened as by every other command
+    kg = load_dump(args.from_dump, settings) if args.from_dump else open_graph(args, ui)
     ui.detail(f"graph ready in {time.perf_counter() - t0:.1f} s")
     limits = Limits(
         timeout=args.timeout or settings.query_timeout,
@@ -208,5 +202,5 @@ def cmd_serve(args: argparse.Namespace, ui: Any) -> int:
             f"{limits.timeout:g} s per query; Ctrl-C stops"
         )
 
-    serve(source, kg.library, config, on_ready=ready)
+    serve(kg, config, on_ready=ready)
     return 0

@@ -1,15 +1,15 @@
 """The citykg web application: SPARQL 1.1 Protocol (query), Linked Data pages, VoID, dumps.
 
-:func:`prepare` publishes a built graph as a read-only snapshot and starts the
-query workers; :func:`create_app` makes the Starlette application around it;
-:func:`serve` runs it with uvicorn until interrupted. The graph is never
+:func:`prepare` publishes a graph's store as a read-only snapshot and starts
+the query workers; :func:`create_app` makes the Starlette application around
+it. Both are called by :func:`citykg.server.asgi.create_app`, the one factory
+that makes the server from a :class:`~citykg.api.KnowledgeGraph`. The graph is never
 written to: the snapshot is opened read-only, and updates are refused before
 any engine sees them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -19,11 +19,13 @@ import threading
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from ..api import KnowledgeGraph
 from ..errors import (
     CitykgError,
     ForbiddenQueryError,
@@ -31,10 +33,9 @@ from ..errors import (
     QueryParameterError,
     UnknownQueryError,
 )
-from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, VOID, graph_iri
+from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, graph_iri
 from ..sparqltext import with_prefixes
 from ..store import OxigraphStore
-from ..store import class_counts as store_class_counts
 from . import pages
 from .analytics_pages import AnalyticsPages
 from .analytics_pages import routes as analytics_routes
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from ..config import Settings
     from ..guard import Verdict
     from ..queries import StoredQuery
 
@@ -160,8 +162,63 @@ class Site:
     class_counts: dict[str, int]
     graph_sizes: dict[str, int]
     owns_folder: bool = True
+    #: The settings of the graph served (its VoID is described as ``citykg publish`` would).
+    settings: Settings | None = None
     dumps: dict[str, ox.RdfFormat] = field(default_factory=lambda: dict(DUMPS))
     _dump_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The VoID description, computed once in a helper process (see :meth:`void`).
+    _void_job: tuple[Any, Connection] | None = None
+    _void_lock: threading.Lock = field(default_factory=threading.Lock)
+    _void_triples: list[ox.Triple] | None = None
+
+    def start_void(self) -> None:
+        """Start computing the VoID description in a helper process (it counts every triple).
+
+        The server process stays small and its event loop free; the first VoID
+        request waits for the result.
+        """
+        if self._void_job is not None or self._void_triples is not None:
+            return
+        import multiprocessing as mp
+
+        base = self.config.public_base
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_void_main,
+            args=(child, str(self.folder / "store"), base + "/sparql", base + "/dumps/",
+                  sorted(self.dumps)),
+            name="citykg-void",
+            daemon=True,
+        )  # fmt: skip
+        proc.start()
+        child.close()
+        self._void_job = (proc, parent)
+
+    def void(self) -> list[ox.Triple]:
+        """The VoID description of the served graph: :meth:`citykg.api.KnowledgeGraph.void`.
+
+        The same description, dataset IRI included, as ``citykg publish`` writes,
+        with the server's own endpoint and dumps. Blocks until it is computed.
+        """
+        with self._void_lock:
+            if self._void_triples is None:
+                self.start_void()
+                assert self._void_job is not None
+                proc, conn = self._void_job
+                try:
+                    kind, data = conn.recv()
+                except (EOFError, OSError):
+                    kind, data = "error", "the helper process died"
+                finally:
+                    conn.close()
+                    proc.join(5)
+                    self._void_job = None
+                if kind != "ok":
+                    log.error("the VoID description could not be computed: %s", data)
+                    raise WorkerFailed("the VoID description could not be computed")
+                self._void_triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))  # type: ignore[arg-type]
+            return self._void_triples
 
     def dump_path(self, name: str) -> Path:
         """The dump file ``name``, written from the snapshot on first use."""
@@ -175,48 +232,70 @@ class Site:
         return path
 
     def close(self) -> None:
-        """Stop the workers and remove the snapshot."""
+        """Stop the workers (and the VoID helper) and remove the snapshot."""
         self.pool.close()
+        job, self._void_job = self._void_job, None
+        if job is not None and job[0].is_alive():
+            job[0].kill()
+            job[0].join(5)
         if self.owns_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def prepare(
-    source: ox.Store | Path, library: Any, config: ServerConfig, folder: Path | None = None
+    store: OxigraphStore,
+    library: Any,
+    config: ServerConfig,
+    folder: Path | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> Site:
-    """Publish a graph (a store, or an N-Quads dump) as a read-only snapshot; start the workers.
+    """Publish a graph's store as a read-only snapshot under ``folder``; start the workers.
 
-    The N-Quads the snapshot is loaded from is kept as the served ``citykg.nq`` dump.
+    A store on disk (the build cache's) is copied as a RocksDB checkpoint; an
+    in-memory one is written out as N-Quads, kept as the served ``citykg.nq``
+    dump, and bulk-loaded. Called by :func:`citykg.server.asgi.create_app`.
     """
     own = folder is None
     work = Path(tempfile.mkdtemp(prefix="citykg-serve-")) if folder is None else folder
     try:
         (work / "dumps").mkdir(parents=True, exist_ok=True)
-        if isinstance(source, Path):
-            nquads = work / "dumps" / "citykg.nq"
-            shutil.copyfile(source, nquads)
+        path = work / "store"
+        if store.path is not None:
+            store.ox.backup(str(path))
         else:
             nquads = work / "dumps" / "citykg.nq"
-            source.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
-        path = publish_snapshot(nquads, work)
-        store = ox.Store.read_only(str(path))
-        counts, sizes = class_counts(store), graph_sizes(store)
+            store.ox.dump(output=str(nquads), format=ox.RdfFormat.N_QUADS)
+            path = publish_snapshot(nquads, work)
+        snapshot = ox.Store.read_only(str(path))
+        # the same API object and figures as `citykg info` (kg.class_counts, graph sizes)
+        served = KnowledgeGraph(settings, store=OxigraphStore.wrap(snapshot, path))
+        counts, sizes = served.class_counts(), served.store.graph_sizes()
         pool = WorkerPool(path, config.limits)
     except BaseException:
         if own:
             shutil.rmtree(work, ignore_errors=True)
         raise
-    return Site(config, store, pool, library, work, counts, sizes, owns_folder=own)
+    site = Site(
+        config, snapshot, pool, library, work, counts, sizes, owns_folder=own, settings=settings
+    )
+    site.start_void()
+    return site
 
 
-def class_counts(store: ox.Store) -> dict[str, int]:
-    """Instances per ``ckg:`` class outside the ontology graph, largest first (as ``citykg info``)."""
-    return store_class_counts(OxigraphStore(store=store))
+def void_ntriples(store_path: str, endpoint: str, dump_base: str, dumps: list[str]) -> bytes:
+    """The VoID of the snapshot at ``store_path`` as N-Triples (:meth:`KnowledgeGraph.void`)."""
+    kg = KnowledgeGraph(store=OxigraphStore.wrap(ox.Store.read_only(store_path)))
+    triples = kg.void(sparql_endpoint=endpoint, dump_base=dump_base, dumps=dumps)
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per named graph, by short name (as ``citykg info``)."""
-    return OxigraphStore(store=store).graph_sizes()
+def _void_main(conn: Connection, *args: Any) -> None:
+    """The helper process of :meth:`Site.start_void`: answer ``("ok", N-Triples)`` or an error."""
+    try:
+        conn.send(("ok", void_ntriples(*args)))
+    except Exception as e:  # noqa: BLE001 - the server logs it; the process ends either way
+        conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
 # --- helpers ---------------------------------------------------------------
@@ -680,9 +759,11 @@ def create_app(site: Site) -> Starlette:
         return ontology_as(pages.DATA_SUFFIXES[suffix][0])
 
     async def void(request: Request) -> Response:
+        import anyio.to_thread
+
         offered = [v[0] for v in pages.DATA_SUFFIXES.values()]
         media = best_match(request.headers.get("accept"), offered) or "text/turtle"
-        triples = void_triples(site)
+        triples = await anyio.to_thread.run_sync(site.void)
         suffix = next(s for s, v in pages.DATA_SUFFIXES.items() if v[0] == media)
         body = pages.serialize_triples(triples, pages.DATA_SUFFIXES[suffix][1])
         return Response(body, media_type=_content_type(media), headers={"Vary": "Accept"})
@@ -895,89 +976,3 @@ class SecurityHeaders:
 def _graph_name(name: str) -> str:
     """The IRI of a graph by its short name (citykg's own) or its IRI (any other)."""
     return name if ":" in name else str(graph_iri(name))
-
-
-def void_triples(site: Site) -> list[ox.Triple]:
-    """A VoID description of the served dataset: sizes, class partitions, endpoint, dumps."""
-    base = site.config.public_base
-    ds = ox.NamedNode("https://w3id.org/citykg/id/dataset/citykg")
-    v = str(VOID)
-    dct = "http://purl.org/dc/terms/"
-    xsd_int = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-    t = [
-        ox.Triple(ds, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
-        ox.Triple(
-            ds,
-            ox.NamedNode(dct + "title"),
-            ox.Literal("citykg: a knowledge graph of city diplomacy", language="en"),
-        ),
-        ox.Triple(ds, ox.NamedNode(v + "sparqlEndpoint"), ox.NamedNode(base + "/sparql")),
-        ox.Triple(ds, ox.NamedNode(v + "uriSpace"), ox.Literal(pages.ID_BASE)),
-        ox.Triple(ds, ox.NamedNode(v + "vocabulary"), ox.NamedNode(pages.ONTOLOGY_NS)),
-        ox.Triple(
-            ds,
-            ox.NamedNode(v + "triples"),
-            ox.Literal(str(sum(site.graph_sizes.values())), datatype=xsd_int),
-        ),
-        ox.Triple(ds, ox.NamedNode(v + "rootResource"), ox.NamedNode(base + "/")),
-    ]
-    for name in sorted(site.dumps):
-        t.append(ox.Triple(ds, ox.NamedNode(v + "dataDump"), ox.NamedNode(f"{base}/dumps/{name}")))
-    for name, n in sorted(site.graph_sizes.items()):
-        if ":" in name:  # a graph a TriG or N-Quads data file named
-            digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
-            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-graph-{digest}")
-        else:
-            g = ox.NamedNode(f"https://w3id.org/citykg/id/dataset/citykg-{name}")
-        t += [
-            ox.Triple(ds, ox.NamedNode(v + "subset"), g),
-            ox.Triple(g, ox.NamedNode(str(RDF.type)), ox.NamedNode(v + "Dataset")),
-            ox.Triple(
-                g,
-                ox.NamedNode("http://www.w3.org/ns/sparql-service-description#name"),
-                ox.NamedNode(_graph_name(name)),
-            ),
-            ox.Triple(g, ox.NamedNode(v + "triples"), ox.Literal(str(n), datatype=xsd_int)),
-        ]
-    for cls, n in sorted(site.class_counts.items()):
-        part = ox.BlankNode(f"class-{cls}")
-        t += [
-            ox.Triple(ds, ox.NamedNode(v + "classPartition"), part),
-            ox.Triple(part, ox.NamedNode(v + "class"), ox.NamedNode(str(CKG[cls]))),
-            ox.Triple(part, ox.NamedNode(v + "entities"), ox.Literal(str(n), datatype=xsd_int)),
-        ]
-    return t
-
-
-def serve(
-    source: ox.Store | Path,
-    library: Any,
-    config: ServerConfig,
-    *,
-    on_ready: Callable[[str], None] | None = None,
-) -> None:
-    """Serve a graph (a built store or an N-Quads dump) until interrupted; clean up after."""
-    import uvicorn
-
-    site = prepare(source, library, config)
-    try:
-        app = create_app(site)
-        if on_ready is not None:
-            on_ready(config.public_base)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=config.host,
-                port=config.port,
-                log_level="info",
-                access_log=False,
-                server_header=False,
-                proxy_headers=False,
-                timeout_keep_alive=5,
-                limit_concurrency=max(64, 4 * (config.limits.workers + config.limits.queue)),
-                h11_max_incomplete_event_size=64 * 1024,
-            )
-        )
-        server.run()
-    finally:
-        site.close()

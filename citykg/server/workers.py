@@ -24,28 +24,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import ctypes
-import io
-import json
 import logging
 import multiprocessing as mp
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 from .. import guard
 from ..errors import CitykgError, ForbiddenQueryError, QueryError
-from ..namespaces import PREFIXES
+from ..results import serialize_boolean, serialize_solutions, serialize_triples
 from ..sparqltext import nesting_depth, tokenize
 
 log = logging.getLogger("citykg.server")
@@ -215,163 +211,9 @@ def inspect_query(text: str, limits: Limits) -> str:
     return guard.check_safe(text, limits.allowed_services)
 
 
-# --- serialisation, in the worker ------------------------------------------
-
-
-def _json_term(term: Any) -> dict[str, Any]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
-            },
-        }
-    raise TypeError(f"unexpected term {term!r}")
-
-
-def _xml_term(term: Any) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return (
-                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-            )
-        return f"<literal>{escape(term.value)}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
-
-
-def _csv_term(term: Any) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.NamedNode | ox.Literal):
-        return str(term.value)
-    return str(term)
-
-
-#: Where a result format has room for it, a cut result links to this marker.
-TRUNCATION_MARK = "urn:citykg:result-truncated"
-
-
-def _row_chunk(names: Sequence[str], row: Sequence[Any], fmt: str) -> str:
-    """One solution in a results format (JSON and XML: a fragment, CSV/TSV: a line)."""
-    if fmt == "json":
-        return json.dumps(
-            {n: _json_term(t) for n, t in zip(names, row, strict=True) if t is not None},
-            ensure_ascii=False,
-        )
-    if fmt == "xml":
-        return (
-            "<result>"
-            + "".join(
-                f"<binding name={quoteattr(n)}>{_xml_term(t)}</binding>"
-                for n, t in zip(names, row, strict=True)
-                if t is not None
-            )
-            + "</result>\n"
-        )
-    if fmt == "csv":
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerow([_csv_term(t) for t in row])
-        return buf.getvalue()
-    if fmt == "tsv":
-        return "\t".join("" if t is None else str(t) for t in row) + "\n"
-    raise ValueError(f"unknown results format {fmt!r}")
-
-
-def _wrap_rows(names: Sequence[str], chunks: Sequence[str], fmt: str, truncated: bool) -> bytes:
-    """The whole results document around serialised rows; a cut one links to the marker."""
-    if fmt == "json":
-        head: dict[str, Any] = {"vars": list(names)}
-        if truncated:
-            head["link"] = [TRUNCATION_MARK]
-        return (
-            '{"head":' + json.dumps(head) + ',"results":{"bindings":[' + ",".join(chunks) + "]}}"
-        ).encode("utf-8")
-    if fmt == "xml":
-        out = [
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n',
-            "<head>\n",
-            *(f"<variable name={quoteattr(n)}/>\n" for n in names),
-            f"<link href={quoteattr(TRUNCATION_MARK)}/>\n" if truncated else "",
-            "</head>\n<results>\n",
-            *chunks,
-            "</results>\n</sparql>\n",
-        ]
-        return "".join(out).encode("utf-8")
-    if fmt == "csv":
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerow(names)
-        return (buf.getvalue() + "".join(chunks)).encode("utf-8")
-    if fmt == "tsv":
-        return ("\t".join("?" + n for n in names) + "\n" + "".join(chunks)).encode("utf-8")
-    raise ValueError(f"unknown results format {fmt!r}")
-
-
-def serialize_solutions(
-    names: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    fmt: str,
-    *,
-    max_rows: int | None = None,
-    max_bytes: int | None = None,
-) -> tuple[bytes, int, str]:
-    """SELECT results in a SPARQL 1.1 results format (``json``, ``xml``, ``csv``, ``tsv``).
-
-    Rows are serialised one at a time and the result is cut before it passes
-    ``max_rows`` rows or about ``max_bytes`` bytes; returns the document, the
-    rows in it and what cut it (``"rows"``, ``"bytes"`` or ``""``). A cut JSON
-    or XML document stays valid and links to :data:`TRUNCATION_MARK`.
-
-    >>> serialize_solutions(["x"], [[ox.Literal("a")], [ox.Literal("b")]], "json", max_rows=1)
-    (b'{"head":{"vars": ["x"], "link": ["urn:citykg:result-truncated"]},"results":{"bindings":[{"x": {"type": "literal", "value": "a"}}]}}', 1, 'rows')
-    """
-    chunks: list[str] = []
-    size = 0
-    cut = ""
-    for row in rows:
-        if max_rows is not None and len(chunks) >= max_rows:
-            cut = "rows"
-            break
-        chunk = _row_chunk(names, row, fmt)
-        size += len(chunk) + 1
-        if max_bytes is not None and size > max_bytes:
-            cut = "bytes"
-            break
-        chunks.append(chunk)
-    return _wrap_rows(names, chunks, fmt, bool(cut)), len(chunks), cut
-
-
-def serialize_boolean(value: bool, fmt: str) -> bytes:
-    """An ASK result in a SPARQL 1.1 results format."""
-    word = "true" if value else "false"
-    if fmt == "json":
-        return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
-    if fmt == "xml":
-        return (
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-            f"<head/><boolean>{word}</boolean></sparql>\n"
-        ).encode()
-    return f"_askResult\n{word}\n".encode()
+# --- in the worker -----------------------------------------------------------
+# Results are written by citykg.results, the one writer of the SPARQL result
+# formats (the command line's and the API's too), with the row and byte caps.
 
 
 def _dataset(job: Job) -> dict[str, Any]:
@@ -383,44 +225,11 @@ def _dataset(job: Job) -> dict[str, Any]:
     }
 
 
-def _serialize_triples(triples: list[ox.Triple], rdf_format: ox.RdfFormat) -> bytes:
-    body = (
-        ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
-        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML)
-        else ox.serialize(triples, format=rdf_format)
-    )
-    return body or b""
-
-
 def _graph_result(res: Iterable[ox.Triple], job: Job) -> tuple[bytes, int, str]:
     """CONSTRUCT/DESCRIBE triples, cut at ``max_rows`` triples or about ``max_bytes`` bytes."""
-    rdf_format = RDF_TYPES[job.media_type]
-    triples: list[ox.Triple] = []
-    size = 0
-    cut = ""
-    batch: list[ox.Triple] = []
-    for t in res:
-        if len(triples) + len(batch) >= job.max_rows:
-            cut = "rows"
-            break
-        batch.append(t)
-        if len(batch) == 256:
-            size += len(_serialize_triples(batch, ox.RdfFormat.N_TRIPLES))
-            if size > job.max_bytes:
-                cut = "bytes"
-                batch = []
-                break
-            triples += batch
-            batch = []
-    triples += batch
-    body = _serialize_triples(triples, rdf_format)
-    while len(body) > job.max_bytes and triples:
-        cut = "bytes"
-        triples = triples[: len(triples) * 3 // 4]
-        body = _serialize_triples(triples, rdf_format)
-    if cut and rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES):
-        body += f"# {TRUNCATION_MARK}: cut at {len(triples)} triples ({cut})\n".encode()
-    return body, len(triples), cut
+    return serialize_triples(
+        res, RDF_TYPES[job.media_type], max_rows=job.max_rows, max_bytes=job.max_bytes
+    )
 
 
 def run_job(store: ox.Store, job: Job) -> Answer:
