@@ -172,7 +172,9 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
             raise ImportError(name)
         return real(name)
 
-    monkeypatch.setattr(analytics.importlib, "import_module", fake)
+    from citykg import extras
+
+    monkeypatch.setattr(extras.importlib, "import_module", fake)
     with pytest.raises(ConfigError, match=r"pip install 'citykg\[analytics\]'"):
         analytics.require("networkx")
 
@@ -190,7 +192,7 @@ def test_twinning_degrees_match_the_raw_crawl(kg: object, sa: Analytics) -> None
     qid = {str(p): str(q) for p, q in kg.sparql(  # type: ignore[attr-defined]
         "PREFIX ckg: <https://w3id.org/citykg/ontology#> "
         "SELECT ?p ?q WHERE { ?p ckg:wikidataId ?q ; a ?c . "
-        "VALUES ?c { ckg:City ckg:Subdivision ckg:Country ckg:Place } }").rows}
+        "VALUES ?c { ckg:City ckg:Subdivision ckg:Country ckg:Place } }", limit=None).rows}
     degrees = sa.twinning_degrees()
     assert len(degrees) == len(partners) > 10_000
     mismatched = [(p, n, len(partners[qid[p]])) for p, n in zip(degrees["place"], degrees["twins"], strict=True)

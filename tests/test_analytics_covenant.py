@@ -118,7 +118,7 @@ def test_members_and_memberships(rows: list[dict[str, str]], report: Report) -> 
 def test_twinnings_between_members_match_the_raw_crawl(kg: object, a: Analytics, report: Report) -> None:
     places = set(a.memberships(COVENANT)["place"].dropna())
     qid = {str(p): str(q) for p, q in kg.sparql(  # type: ignore[attr-defined]
-        "PREFIX ckg: <https://w3id.org/citykg/ontology#> SELECT ?p ?q WHERE { ?p ckg:wikidataId ?q }"
+        "PREFIX ckg: <https://w3id.org/citykg/ontology#> SELECT ?p ?q WHERE { ?p ckg:wikidataId ?q }", limit=None
     ).rows if str(p) in places}
     member_qids = set(qid.values())
     pairs = {p for p in raw_twinning_pairs() if p <= member_qids}
