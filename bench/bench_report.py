@@ -34,7 +34,7 @@ built = time.perf_counter() - t0
 rows = 0
 if kind == "queries":
     for name in ("places", "countries", "network-memberships", "twinning-ties"):
-        rows += len(kg.query("analytics/" + name).to_dataframe())
+        rows += len(kg.query("analytics/" + name, limit=None).to_dataframe())
 elif kind.startswith("report"):
     from citykg.report import build_report, write_report
     opts = {}
