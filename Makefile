@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_server.py
 	$(PY) bench/bench_linking.py
+	$(PY) bench/bench_report.py
 
 docs: setup
 	$(VENV)/bin/citykg docs

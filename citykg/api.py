@@ -54,6 +54,7 @@ from .store import OxigraphStore, RemoteStore, Store, class_counts
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
 
 if TYPE_CHECKING:
+    from .analytics import Analytics
     from .buildcache import Build
     from .docs import DocsResult
     from .enrichment import EnrichReport
@@ -110,6 +111,7 @@ class KnowledgeGraph:
         #: the cached build this graph is read from (see :mod:`citykg.buildcache`), if any
         self.build_cache: Build | None = None
         self._shapes: rdflib.Graph | None = None
+        self._analytics: Analytics | None = None
 
     @property
     def embedded(self) -> bool:
@@ -128,6 +130,7 @@ class KnowledgeGraph:
             raise QueryError("the graph on a remote endpoint is built there: use `citykg push`")
         for name in GRAPH_NAMES:
             self.store.clear(name)
+        self._analytics = None
         plan = LoadPlan.from_folders(self.settings.ontology_dirs, self.settings.data_dirs)
         total = len(plan.files)
         done = [0]
@@ -240,6 +243,15 @@ class KnowledgeGraph:
     def explain(self, name: str, **params: object) -> str:
         """The final text of a stored query with its parameters bound."""
         return self.library.get(name).bind(params)
+
+    @property
+    def analytics(self) -> Analytics:
+        """Network analytics over this graph (needs the ``analytics`` extra for graphs and figures)."""
+        if self._analytics is None:
+            from .analytics import Analytics, kg_runner
+
+            self._analytics = Analytics(kg_runner(self))
+        return self._analytics
 
     # --- validation -------------------------------------------------------
 

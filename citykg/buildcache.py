@@ -73,8 +73,8 @@ BUILD_FORMAT = 1
 #: Inputs up to this size are built in memory and written to disk at the end
 #: (Oxigraph's in-memory store updates much faster than RocksDB); larger ones on disk.
 IN_MEMORY_BYTES = int(os.environ.get("CITYKG_IN_MEMORY_BYTES", 400_000_000))
-#: How many finished builds a cache root keeps (newest first).
-KEEP = 4
+#: How many finished builds a cache root keeps (newest first); ``$CITYKG_CACHE_KEEP``.
+KEEP = int(os.environ.get("CITYKG_CACHE_KEEP", 4))
 CACHE_ENV = "CITYKG_CACHE_DIR"
 MANIFEST = "manifest.json"
 STAGING = str(graph_iri("_staging"))

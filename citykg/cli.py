@@ -34,7 +34,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .commands import graph, ingest, link, ontology, publish, query, reconcile, serve
+from .commands import analytics, graph, ingest, link, ontology, publish, query, reconcile, serve
 from .commands.common import UI, graph_options
 from .errors import CitykgError
 from .resources import installed_version
@@ -42,7 +42,7 @@ from .resources import installed_version
 EXIT_DOC = __doc__ or ""
 
 #: The command modules, in the order of ``citykg --help``; each has ``register(sub, common)``.
-COMMAND_MODULES = (graph, query, ingest, link, reconcile, ontology, publish, serve)
+COMMAND_MODULES = (graph, query, ingest, link, reconcile, analytics, ontology, publish, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ server     starlette, uvicorn, jinja2             ``citykg serve``, ``kg.app()``
 docs       pylode, jinja2                         ``citykg docs``, docs in releases
 dl         owlready2 (HermiT; needs Java)         ``citykg reason --dl``
 notebook   pandas, matplotlib                     ``result.to_dataframe()``, ``df.plot()``
+analytics  networkx, scipy, matplotlib, pandas    ``kg.analytics``, ``citykg report``, GraphML/GEXF
 all        all of the above
 =========  =====================================  ==========================
 
@@ -34,6 +35,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "docs": ("pylode", "jinja2"),
     "dl": ("owlready2",),
     "notebook": ("pandas", "matplotlib"),
+    "analytics": ("networkx", "scipy", "matplotlib", "pandas"),
 }
 
 

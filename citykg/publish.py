@@ -46,7 +46,7 @@ from .files import write_atomic
 from .namespaces import GRAPH_NAMES, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD, graph_iri
 from .resources import installed_version, resource_root
 from .store import OxigraphStore
-from .void import ReleaseFile, catalog_graph, ontology_license, void_graph
+from .void import ReleaseFile
 
 Progress = Callable[[str, int, int], None]
 
@@ -622,9 +622,19 @@ def publish(
             w.write(f"shapes/{p.relative_to(d)}", p.read_bytes(), "shapes", "SHACL shapes")
         step("shapes")
 
+        from .void import (
+            catalog_graph,
+            credits_markdown,
+            ontology_license,
+            source_credits,
+            void_graph,
+        )
+
+        credits = source_credits(triples)
         notes, warning = release_notes(version, changelog or default_changelog())
         if warning:
             release.warnings.append(warning)
+        notes += credits_markdown(credits)
         w.write(NOTES_FILE, notes.encode("utf-8"), "metadata", "release note")
 
         void_triples = void_graph(
@@ -649,6 +659,7 @@ def publish(
             version=version,
             ontology_dir=onto_dir,
             license=license or ontology_license(quads),
+            credits=credits,
         )
         w.write(
             CATALOG_FILE,

@@ -167,14 +167,56 @@ def inject_values(text: str, names: list[str], terms: list[str]) -> str:
     ``terms`` must already be serialised RDF terms (N-Triples syntax), never raw
     user text: this is how parameters are bound on any SPARQL 1.1 engine.
 
+    A sub-select that projects a parameter gets the same binding at the top of
+    its own WHERE clause too. The answers are the same (its rows are joined
+    with the outer binding anyway), but the engine then evaluates it for the
+    bound value only instead of for every value and joining afterwards
+    (``co-membership-pairs`` for Paris: 0.1 s instead of minutes).
+
     >>> inject_values("SELECT ?x WHERE { ?x ?p ?_v }", ["_v"], ['"a"'])
     'SELECT ?x WHERE { VALUES (?_v) { ("a") } ?x ?p ?_v }'
+    >>> inject_values("SELECT ?x { { SELECT ?_v ?x { ?x ?p ?_v } } }", ["_v"], ['"a"'])
+    'SELECT ?x { VALUES (?_v) { ("a") } { SELECT ?_v ?x { VALUES (?_v) { ("a") } ?x ?p ?_v } } }'
     """
     if not names:
         return text
-    pos = where_brace(text) + 1
-    block = " VALUES (" + " ".join("?" + n for n in names) + ") { (" + " ".join(terms) + ") }"
-    return text[:pos] + block + text[pos:]
+    term_of = dict(zip(names, terms, strict=True))
+    inserts: list[tuple[int, str]] = []
+
+    def block(vs: list[str]) -> str:
+        return (
+            " VALUES ("
+            + " ".join("?" + n for n in vs)
+            + ") { ("
+            + " ".join(term_of[n] for n in vs)
+            + ") }"
+        )
+
+    inserts.append((where_brace(text) + 1, block(names)))
+    toks = tokenize(text)
+    selects = [i for i, t in enumerate(toks) if t.kind == "name" and t.text.upper() == "SELECT"]
+    if query_form(text) == "SELECT":
+        selects = selects[1:]  # the query's own SELECT: its WHERE clause got the block above
+    for i in selects:
+        projected: list[str] = []
+        depth = 0
+        for t in toks[i + 1 :]:
+            if depth == 0 and (t.text == "{" or (t.kind == "name" and t.text.upper() == "WHERE")):
+                break
+            if t.text == "(":
+                depth += 1
+            elif t.text == ")":
+                depth -= 1
+            elif depth == 0 and t.kind == "var" and t.text[1:] in term_of:
+                projected.append(t.text[1:])
+        if not projected:
+            continue
+        brace = next(t for t in toks[i + 1 :] if t.text == "{")
+        vs = [n for n in names if n in projected]
+        inserts.append((brace.start + 1, block(vs)))
+    for pos, b in sorted(inserts, reverse=True):
+        text = text[:pos] + b + text[pos:]
+    return text
 
 
 def declared_prefixes(text: str) -> set[str]:

@@ -153,6 +153,10 @@ def void_graph(
         add(ds, DCTERMS.license, _n(license))
     for src in sorted(sources):
         add(ds, DCTERMS.source, _n(src))
+    for src, cite, lic in source_credits(triples):
+        add(_n(src), DCTERMS.bibliographicCitation, _en(cite))
+        add(_n(src), DCTERMS.license, _n(lic))
+        add(ds, DCTERMS.rights, _en(f"Contains data from {cite} Licence: {lic}"))
     add(ds, VOID.uriSpace, ox.Literal(id_space))
     add(ds, VOID.vocabulary, _n(ONTOLOGY_IRI))
     add(ds, VOID.triples, _int(len(triples)))
@@ -218,6 +222,50 @@ def void_graph(
     return out
 
 
+def source_credits(triples: Sequence[ox.Triple] | Sequence[ox.Quad]) -> list[tuple[str, str, str]]:
+    """``(source IRI, bibliographic citation, licence IRI)`` of every source whose
+    description states both: the attribution its licence asks a release to carry
+    (CC BY datasets such as the Covenant of Mayors and the Net Zero Tracker)."""
+    cites: dict[str, str] = {}
+    licences: dict[str, str] = {}
+    citation, licence = str(DCTERMS.bibliographicCitation), str(DCTERMS.license)
+    for t in triples:
+        if not isinstance(t.subject, ox.NamedNode):
+            continue
+        if t.predicate.value == citation and isinstance(t.object, ox.Literal):
+            cites.setdefault(t.subject.value, t.object.value)
+        elif t.predicate.value == licence and isinstance(t.object, ox.NamedNode):
+            licences.setdefault(t.subject.value, t.object.value)
+    return sorted((s, cites[s], licences[s]) for s in cites if s in licences)
+
+
+def credits_markdown(credits: Sequence[tuple[str, str, str]]) -> str:
+    """The release note's credits section (empty without credits).
+
+    >>> print(credits_markdown([("https://w3id.org/citykg/id/dataset/x", "A. Author. 2024. X.",
+    ...                          "https://creativecommons.org/licenses/by/4.0/")]), end="")
+    <BLANKLINE>
+    ## Credits
+    <BLANKLINE>
+    This release contains data from these sources, under their licences; citykg's changes to each are described in its dataset description (`dcterms:description`) and in `data/README.md`.
+    <BLANKLINE>
+    - A. Author. 2024. X. Licence: https://creativecommons.org/licenses/by/4.0/ (https://w3id.org/citykg/id/dataset/x)
+    """
+    if not credits:
+        return ""
+    lines = [
+        "",
+        "## Credits",
+        "",
+        "This release contains data from these sources, under their licences; citykg's changes "
+        "to each are described in its dataset description (`dcterms:description`) and in "
+        "`data/README.md`.",
+        "",
+    ]
+    lines += [f"- {cite} Licence: {lic} ({src})" for src, cite, lic in credits]
+    return "\n".join(lines) + "\n"
+
+
 def ontology_license(triples: Sequence[ox.Triple] | Sequence[ox.Quad]) -> str | None:
     """The licence IRI the ontology header states, if any."""
     onto = str(ONTOLOGY_IRI)
@@ -248,6 +296,7 @@ def catalog_graph(
     version: str,
     ontology_dir: str,
     license: str | None = None,
+    credits: Sequence[tuple[str, str, str]] = (),
 ) -> list[ox.Triple]:
     """The DCAT catalogue of a release: one distribution per file.
 
@@ -278,6 +327,9 @@ def catalog_graph(
         add(ds, str(DCAT) + "version", ox.Literal(version))
         if license:
             add(ds, DCTERMS.license, _n(license))
+    for src, cite, lic in credits:  # the attribution the sources' licences ask for
+        add(datasets["dataset"], DCTERMS.source, _n(src))
+        add(datasets["dataset"], DCTERMS.rights, _en(f"Contains data from {cite} Licence: {lic}"))
     add(datasets["ontology"], DCTERMS.identifier, ox.Literal(str(ONTOLOGY_IRI)))
     add(datasets["ontology"], DCAT.landingPage, _n(f"https://w3id.org/citykg/{ontology_dir}"))
     for f in sorted(files, key=lambda f: f.path):

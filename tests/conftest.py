@@ -13,6 +13,10 @@ from helpers import FIXTURES, ROOT, free_port, oxigraph_bin, oxigraph_server
 
 __all__ = ["FIXTURES", "ROOT", "free_port", "oxigraph_bin", "oxigraph_server"]
 
+# The test run's build cache is shared by the xdist workers (see build_cache_dir):
+# no build is pruned while another worker may have it open.
+os.environ.setdefault("CITYKG_CACHE_KEEP", "1000")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--regen-golden", action="store_true", default=False,
@@ -20,13 +24,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def kg() -> object:
-    """The shipped graph, built once with reasoning (do not mutate it)."""
-    from citykg.api import KnowledgeGraph
+def kg(build_cache_dir: Path) -> object:
+    """The shipped graph, built once with reasoning and validation (do not mutate it).
 
-    g = KnowledgeGraph()
-    g.build()
-    return g
+    It is the session's cached build (:mod:`citykg.buildcache`), opened read-only:
+    the xdist workers share one build folder, so the 1.1M-triple graph is built
+    once per run, under the cache's lock, instead of once per worker and fixture.
+    (Building in memory is tested by the tests that call ``build()`` themselves.)
+    """
+    from citykg.api import open_kg
+    from citykg.config import Settings
+
+    return open_kg(Settings(store_path=build_cache_dir))
 
 
 @pytest.fixture(scope="session")
@@ -39,17 +48,26 @@ def built_nquads(kg: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def build_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The build cache of this test session (never the user's own cache folder)."""
+    """The build cache of this test run (never the user's own cache folder).
+
+    Under pytest-xdist the workers share one folder beside their own temporary
+    folders: the cache's lock makes the first worker build and the others wait
+    for, then open, that build. ``$CITYKG_TEST_CACHE_DIR`` names a folder to
+    reuse between runs instead (builds are keyed by their inputs).
+    """
+    if os.environ.get("CITYKG_TEST_CACHE_DIR"):  # a developer's own, kept between runs
+        return Path(os.environ["CITYKG_TEST_CACHE_DIR"])
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "build-cache"
+        shared.mkdir(exist_ok=True)
+        return shared
     return tmp_path_factory.mktemp("build-cache")
 
 
 @pytest.fixture(scope="session")
-def cached_kg(build_cache_dir: Path) -> object:
-    """The shipped graph from the session's build cache: built once, opened read-only."""
-    from citykg.api import open_kg
-    from citykg.config import Settings
-
-    return open_kg(Settings(store_path=build_cache_dir))
+def cached_kg(kg: object) -> object:
+    """The shipped graph from the session's build cache (the same object as ``kg``)."""
+    return kg
 
 
 @pytest.fixture

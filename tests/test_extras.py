@@ -60,7 +60,7 @@ def test_extras_declare_what_the_code_imports() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     dist_of = {"starlette": "starlette", "uvicorn": "uvicorn", "jinja2": "jinja2",
                "pylode": "pylode", "owlready2": "owlready2", "pandas": "pandas",
-               "matplotlib": "matplotlib"}
+               "matplotlib": "matplotlib", "networkx": "networkx", "scipy": "scipy"}
     for extra, modules in EXTRAS.items():
         names = {_name(r) for r in extras[extra]}
         assert {dist_of[m] for m in modules} <= names, extra

@@ -226,3 +226,20 @@ def test_folder_source_reads_tables_by_name(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "memberships.csv", tmp_path / "memberships.csv")
     result = ingest(tmp_path, MEMBERSHIPS, None)
     assert result.rows == {"memberships.csv": 3}
+
+
+def test_dates_are_written_without_a_time_part(tmp_path: Path) -> None:
+    """Regression: csvw reads a date as a datetime; the literal must stay an xsd:date."""
+    (tmp_path / "dates.csv").write_text("id,day\na,2017-11-14\n", encoding="utf-8")
+    mapping = tmp_path / "dates.csv-metadata.json"
+    mapping.write_text(
+        '{"@context": "http://www.w3.org/ns/csvw", "url": "dates.csv",'
+        ' "tableSchema": {"aboutUrl": "https://example.org/{id}", "columns": ['
+        '{"name": "id", "titles": "id", "suppressOutput": true},'
+        '{"name": "day", "titles": "day", "datatype": "date",'
+        ' "propertyUrl": "https://example.org/day"}]}}',
+        encoding="utf-8",
+    )
+    result = ingest(None, mapping, None)
+    assert '"2017-11-14"^^xsd:date' in result.turtle
+    assert "T00:00:00" not in result.turtle

@@ -86,3 +86,71 @@ def test_query_page_runs_a_query_and_shows_a_table(server: Server, browser: obje
     page.screenshot(path=str(ARTIFACTS / "server-query-page.png"), full_page=True)
     page.close()
 
+
+
+def _images_loaded(page: object, selector: str) -> list[str]:
+    """The src of every image under ``selector`` that has not loaded as a picture."""
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    imgs = page.locator(selector)  # type: ignore[attr-defined]
+    bad = []
+    for i in range(imgs.count()):
+        img = imgs.nth(i)
+        img.scroll_into_view_if_needed()
+        ok = img.evaluate("e => e.complete && e.naturalWidth > 100")
+        if not ok:
+            bad.append(img.get_attribute("src"))
+    return bad
+
+
+def test_city_and_country_pages_show_their_figures_and_report(server: Server, browser: object) -> None:
+    """A twinned city's page shows its twinning figures; a country's report has map, timeline,
+    network drawing, hubs chart and hubs table, from the same code as `citykg report`."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(server.url + "/page/city/q456")  # Lyon
+    assert page.locator("figure#figure-twins img").count() == 1
+    assert _images_loaded(page, ".figures img") == []
+    page.screenshot(path=str(ARTIFACTS / "server-city-figures.png"), full_page=True)
+
+    page.goto(server.url + "/page/country/q183")  # Germany
+    assert page.locator(".figures img").count() == 4
+    assert _images_loaded(page, ".figures img") == []
+    page.click("a.report-link")
+    page.wait_for_url("**/report/country/q183")
+    assert "Germany" in page.inner_text("h1#report-title")
+    for name in ("map", "timeline", "network", "hubs"):
+        assert page.locator(f"figure#figure-{name} img").count() == 1, name
+    assert _images_loaded(page, ".figures img") == []
+    hubs = page.locator('table[data-table="hubs"] tbody tr')
+    assert hubs.count() > 5
+    assert "Berlin" in hubs.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "server-country-report.png"), full_page=True)
+    svg = page.request.get(server.url + "/figures/network/country/q183")
+    assert svg.ok and svg.headers["content-type"].startswith("image/svg+xml")
+    csv_text = page.request.get(server.url + "/tables/hubs/country/q183").text()
+    assert csv_text.splitlines()[0].startswith("node,label,country_label,degree")
+    assert failed == []
+    page.close()
+
+
+def test_network_page_and_report_show_the_covenant_figures(server: Server, browser: object) -> None:
+    """The Covenant of Mayors' page shows its map, timeline, network drawing and hubs; its
+    report page adds the coordination drawing and the coordinators table."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page.goto(server.url + "/page/network/covenant-of-mayors")
+    for name in ("map", "timeline", "network", "hubs"):
+        assert page.locator(f"figure#figure-{name} img").count() == 1, name
+    assert _images_loaded(page, ".figures img") == []
+    page.screenshot(path=str(ARTIFACTS / "server-network-figures.png"), full_page=True)
+    page.click("a.report-link")
+    page.wait_for_url("**/report/network/covenant-of-mayors")
+    assert "Covenant of Mayors" in page.inner_text("h1#report-title")
+    assert page.locator("figure#figure-coordination img").count() == 1
+    assert _images_loaded(page, ".figures img") == []
+    assert page.locator('table[data-table="coordinators"] tbody tr').count() > 10
+    assert page.locator('table[data-table="adhesions-per-year"] tbody tr').count() >= 16
+    page.screenshot(path=str(ARTIFACTS / "server-network-report.png"), full_page=True)
+    page.close()

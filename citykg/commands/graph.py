@@ -61,7 +61,69 @@ def cmd_validate(args: argparse.Namespace, ui: UI) -> int:
     return 0 if report.conforms(args.strict) else EXIT_CODES["ValidationFailed"]
 
 
+NETWORK_FORMATS = ("graphml", "gexf")
+GRAPH_KINDS = ("twinning", "membership", "co-membership")
+
+
+def export_network(args: argparse.Namespace, ui: UI) -> int:
+    """``citykg export --format graphml|gexf``: a network of the graph for Gephi and friends."""
+    from ..analytics import require, to_gexf, to_graphml
+
+    require("networkx")
+    kg = open_graph(args, ui)
+    a = kg.analytics
+    country = a.country_iri(args.country) if args.country else None
+    kind = args.kind
+    if kind == "twinning":
+        g = a.twinning_graph(country=country)
+    elif kind == "membership":
+        g = a.membership_graph(args.network, as_of=args.year)
+    else:
+        g = a.co_membership_graph(args.network, as_of=args.year, minimum=args.minimum)
+    if country is not None and kind != "twinning":
+        keep = [
+            n
+            for n, d in g.nodes(data=True)
+            if d.get("country") == country or d.get("kind") == "network"
+        ]
+        g = g.subgraph(keep).copy()
+    data = to_graphml(g) if args.format == "graphml" else to_gexf(g)
+    emit(data, args.output)
+    if args.output:
+        ui.say(
+            f"wrote {args.output}: {kind} network, {g.number_of_nodes():,} nodes, "
+            f"{g.number_of_edges():,} edges"
+        )
+    return 0
+
+
+def add_network_export_options(s: argparse.ArgumentParser) -> None:
+    """The options of ``citykg export`` that choose a network (for graphml and gexf)."""
+    g = s.add_argument_group("network export (--format graphml or gexf)")
+    g.add_argument(
+        "--kind",
+        choices=GRAPH_KINDS,
+        default="twinning",
+        help="which network: twinning (places), membership (places and networks), "
+        "co-membership (places sharing networks); default twinning",
+    )
+    g.add_argument("--network", metavar="IRI", help="only this network's memberships")
+    g.add_argument(
+        "--country", metavar="CODE", help="only this country's places (ISO code, QID or IRI)"
+    )
+    g.add_argument("--year", type=int, metavar="YYYY", help="memberships as of this year")
+    g.add_argument(
+        "--minimum",
+        type=int,
+        default=1,
+        metavar="N",
+        help="co-membership: shared networks (default 1)",
+    )
+
+
 def cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    if args.format in NETWORK_FORMATS:
+        return export_network(args, ui)
     data = open_graph(args, ui).export(args.format, args.graph or None, args.output)
     if data is not None:
         emit(data)
@@ -143,11 +205,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--format",
         "-f",
-        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml"],
+        choices=["nquads", "trig", "ntriples", "turtle", "rdfxml", *NETWORK_FORMATS],
         default="nquads",
+        help="an RDF format, or graphml/gexf for a network of the graph (see --kind)",
     )
     s.add_argument("--graph", action="append", choices=list(GRAPH_NAMES))
     s.add_argument("-o", "--output", type=Path, metavar="FILE")
+    add_network_export_options(s)
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("info", parents=[common], help="triples per graph, instances per class")

@@ -37,6 +37,8 @@ from ..namespaces import CKG, GRAPH_NAMES, PREFIXES, RDF, graph_iri
 from ..sparqltext import with_prefixes
 from ..store import OxigraphStore
 from . import pages
+from .analytics_pages import AnalyticsPages
+from .analytics_pages import routes as analytics_routes
 from .negotiation import best_match, parse_accept_language, prefers_html
 from .workers import (
     RDF_TYPES,
@@ -429,6 +431,7 @@ def create_app(site: Site) -> Starlette:
     config = site.config
     base = config.base_path
     store = site.store
+    charts = AnalyticsPages(store, site.library)
     #: Relative IRIs in a query resolve against the endpoint's own IRI.
     query_base = config.public_base + "/sparql"
 
@@ -693,8 +696,15 @@ def create_app(site: Site) -> Starlette:
         if not pages.exists(store, iri):
             raise HTTPProblem(404, f"the graph says nothing about <{iri}>")
         view = await anyio.to_thread.run_sync(pages.entity_view, store, iri, langs, base)
+        figures, report_url = await anyio.to_thread.run_sync(charts.figures_for, key, base)
         return render(
-            request, "entity.html", title=view.label, e=view, suffixes=list(pages.DATA_SUFFIXES)
+            request,
+            "entity.html",
+            title=view.label,
+            e=view,
+            suffixes=list(pages.DATA_SUFFIXES),
+            figures=figures,
+            report_url=report_url,
         )
 
     async def entity_data(request: Request) -> Response:
@@ -903,6 +913,9 @@ def create_app(site: Site) -> Starlette:
         Route("/dumps/{name}", dump),
         Route("/healthz", health),
         *reconcile_routes(site),  # the W3C Reconciliation Service API (server/reconcile.py)
+        *analytics_routes(
+            charts, render, HTTPProblem
+        ),  # reports, figures, tables (server/analytics_pages.py)
         Mount("/static", app=StaticFiles(packages=[("citykg.server", "static")]), name="static"),
     ]
     if base:
