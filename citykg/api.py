@@ -253,6 +253,29 @@ class KnowledgeGraph:
             self._analytics = Analytics(kg_runner(self))
         return self._analytics
 
+    def report(
+        self,
+        out: Path,
+        *,
+        network: str | None = None,
+        country: str | None = None,
+        top: int = 20,
+        progress: Progress | None = None,
+    ) -> list[Path]:
+        """Write an HTML report (map, timeline, network drawing, hubs, a CSV per table) to ``out``.
+
+        ``citykg report``; needs the ``analytics`` extra. Returns the files written.
+        """
+        from .analytics import require
+        from .report import build_report, write_report
+
+        require("matplotlib")
+        require("networkx")
+        r = build_report(
+            self.analytics, network=network, country=country, top=top, progress=progress
+        )
+        return write_report(r, out)
+
     # --- validation -------------------------------------------------------
 
     def shapes(self) -> rdflib.Graph:

@@ -222,7 +222,9 @@ def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
         status, headers, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": hungry}))
         assert status == 503 and b"memory limit" in body and headers.get("retry-after"), body
         assert b"time limit" not in body  # stopped by the memory cap, not the time limit
-        assert _rss_kb(s.process.pid) - before < 100_000  # the server process did not grow
+        # the server process did not take the query's memory (up to the worker's 900 MB);
+        # it may grow by its own start-up work meanwhile (VoID, page caches: 119 MB seen)
+        assert _rss_kb(s.process.pid) - before < 300_000
         status, _, body = http(f"{s.url}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}))
         assert status == 200
         health = json.loads(http(f"{s.url}/healthz")[2])

@@ -34,7 +34,11 @@ def client():  # type: ignore[no-untyped-def]
         ox.Quad(CITY, RDFS_SEE_ALSO, ox.Literal("data:text/html,<b>3</b>", datatype=anyuri), GRAPH),
         ox.Quad(CITY, RDFS_SEE_ALSO, ox.NamedNode("https://example.org/ok"), GRAPH),
     ])
-    site = Site(ServerConfig(), store, NoPool(), [], Path("/nonexistent"),  # type: ignore[arg-type]
+    from citykg.config import Settings
+    from citykg.queries import QueryLibrary
+
+    library = QueryLibrary(list(Settings().query_dirs))  # the pages run the analytics queries
+    site = Site(ServerConfig(), store, NoPool(), library, Path("/nonexistent"),  # type: ignore[arg-type]
                 {}, {}, owns_folder=False)
     with TestClient(create_app(site), raise_server_exceptions=False) as c:
         yield c

@@ -15,23 +15,12 @@ from .common import UI, open_graph
 
 
 def cmd_report(args: argparse.Namespace, ui: UI) -> int:
-    """Build the graph and write the report folder."""
-    from ..analytics import require
-
-    require("matplotlib")
-    require("networkx")
-    from ..report import build_report, write_report
-
-    kg = open_graph(args, ui)
-    report = build_report(
-        kg.analytics, network=args.network, country=args.country, top=args.top, progress=ui.progress
+    """Build the graph and write the report folder (:meth:`KnowledgeGraph.report`)."""
+    written = open_graph(args, ui).report(
+        args.out, network=args.network, country=args.country, top=args.top, progress=ui.progress
     )
     ui.close()
-    written = write_report(report, args.out)
-    ui.say(
-        f"wrote {args.out / 'index.html'} ({len(report.figures)} figures, "
-        f"{len(report.tables)} tables as CSV, {len(written)} files)"
-    )
+    ui.say(f"wrote {args.out / 'index.html'} ({len(written)} files: figures, CSV tables)")
     return 0
 
 
