@@ -287,6 +287,17 @@ class Analytics:
 
     # --- graphs ----------------------------------------------------------------
 
+    def _add_member(self, g: Any, row: Any, attrs: Mapping[str, Any]) -> str:
+        """Add a membership row's member (its place, else the agent) as a bipartite-0 node."""
+        node = _text(row.place) or str(row.member)
+        if node not in g:
+            if _text(row.place):
+                self._add_place(g, node, attrs.get(node, {}))
+            else:
+                g.add_node(node, label=_text(row.member_label) or node, kind="agent")
+            g.nodes[node]["bipartite"] = 0
+        return node
+
     def _add_place(self, g: nx.Graph, iri: str, attrs: Mapping[str, Any]) -> None:
         data: dict[str, Any] = {"label": iri.rsplit("/", 1)[-1], "kind": "place"}
         for key in ("label", "kind", "country", "country_label", "country_code", "lon", "lat"):
@@ -313,13 +324,7 @@ class Analytics:
         g = nx.Graph(name="memberships")
         attrs = self._place_attrs()
         for row in m.itertuples(index=False):
-            node = _text(row.place) or str(row.member)
-            if node not in g:
-                if _text(row.place):
-                    self._add_place(g, node, attrs.get(node, {}))
-                else:
-                    g.add_node(node, label=_text(row.member_label) or node, kind="agent")
-                g.nodes[node]["bipartite"] = 0
+            node = self._add_member(g, row, attrs)
             net = str(row.network)
             if net not in g:
                 g.add_node(net, label=_text(row.network_label) or net, kind="network", bipartite=1)
@@ -459,13 +464,7 @@ class Analytics:
         g = nx.Graph(name=f"{relation}s")
         attrs = self._place_attrs()
         for row in p.itertuples(index=False):
-            node = _text(row.place) or str(row.member)
-            if node not in g:
-                if _text(row.place):
-                    self._add_place(g, node, attrs.get(node, {}))
-                else:
-                    g.add_node(node, label=_text(row.member_label) or node, kind="agent")
-                g.nodes[node]["bipartite"] = 0
+            node = self._add_member(g, row, attrs)
             partner = str(row.partner)
             if partner not in g:
                 g.add_node(
