@@ -153,7 +153,9 @@ def _instance_of(var: str, cls: Node, subclasses: Subclasses) -> str:
     names = subclasses(cls)
     if len(names) == 1:
         return f"{var} <{RDF.type}> {names[0]}"
-    return f"{var} <{RDF.type}> ?cls_ . FILTER (?cls_ IN ({', '.join(names)}))".replace(
+    # VALUES, not FILTER (?cls IN ...): Oxigraph then reads each class's
+    # instances from its index instead of scanning every rdf:type triple (5x)
+    return f"{var} <{RDF.type}> ?cls_ . VALUES ?cls_ {{ {' '.join(names)} }}".replace(
         "?cls_", f"?cls_{zlib.crc32((var + str(cls)).encode())}"
     )
 
@@ -208,6 +210,8 @@ def _prefixes(g: rdflib.Graph, constraint: Node) -> str:
 
 
 _THIS = re.compile(r"\$this\b")
+#: The opening of a SELECT's WHERE clause (the first one is the outermost).
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 @dataclass
@@ -296,7 +300,16 @@ def _sparql_query(g: rdflib.Graph, shape: _Shape, c: Node) -> _Query:
         raise UnsupportedShapeError(
             f"{shape.node}: $PATH, $currentShape and $shapesGraph are not supported"
         )
-    text = f"{_prefixes(g, c)}\nSELECT DISTINCT * WHERE {{ {shape.target} {{ {body} }} }}"
+    # SHACL pre-binds $this to each focus node. Joining the targets inside the
+    # SELECT's own WHERE does that for every focus node at once, so the engine
+    # evaluates the body only for focus nodes (and aggregates per focus node);
+    # a SELECT whose WHERE cannot be found is joined with the targets outside.
+    where = _WHERE.search(body)
+    if where:
+        inner = f"{body[: where.end()]} {shape.target} {body[where.end() :]}"
+        text = f"{_prefixes(g, c)}\nSELECT DISTINCT * WHERE {{ {{ {inner} }} }}"
+    else:
+        text = f"{_prefixes(g, c)}\nSELECT DISTINCT * WHERE {{ {shape.target} {{ {body} }} }}"
     return _Query(
         shape,
         shape.node,
@@ -347,7 +360,9 @@ def _property_queries(
     if cls is not None:
         yield q(
             SH.ClassConstraintComponent,
-            f"SELECT DISTINCT ?this ?v WHERE {{ {values} FILTER NOT EXISTS {{ {_instance_of('?v', cls, subclasses)} }} }}",
+            # MINUS (one anti-join on ?v), not FILTER NOT EXISTS (one probe per row,
+            # which Oxigraph answers by scanning the class list: 26x slower)
+            f"SELECT DISTINCT ?this ?v WHERE {{ {values} MINUS {{ {_instance_of('?v', cls, subclasses)} }} }}",
         )
     kind = g.value(ps, SH.nodeKind)
     if kind is not None:
