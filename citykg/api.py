@@ -33,6 +33,7 @@ from .errors import (
     NetworkRequiredError,
     QueryError,
     QueryLimitError,
+    ReasonerError,
 )
 from .files import write_atomic
 from .limits import (
@@ -366,6 +367,12 @@ class KnowledgeGraph:
 
         A build with reasoning has done this already (``kg.build_report.reasoning``).
         """
+        if self.build_cache is not None:
+            raise ReasonerError(
+                "this graph is a cached build, opened read-only: its reasoning is "
+                "kg.build_report.reasoning; citykg.load(cache=False) builds one in memory "
+                "that can be reasoned again"
+            )
         store = self._embedded("reasoning")
         store.clear("inferred")
         report = materialise(
@@ -514,16 +521,19 @@ class KnowledgeGraph:
         (those a TriG or N-Quads data file named too); ``dumps`` are file names
         under ``dump_base`` (default: the release's folder).
         """
+        from .namespaces import ONTOLOGY_IRI
         from .publish import DEFAULT_BASE_URL, release_base, release_version
-        from .void import void_graph
+        from .void import stats_of_store, void_description
 
         store = self._embedded("describing")
-        quads = [q for q in store.ox if not isinstance(q.graph_name, ox.DefaultGraph)]
-        triples = list({ox.Triple(q.subject, q.predicate, q.object) for q in quads})
-        version = release_version(quads, version)
-        return void_graph(
-            quads,
-            triples,
+        header = [
+            q
+            for q in store.ox.quads_for_pattern(ox.NamedNode(str(ONTOLOGY_IRI)), None, None)
+            if not isinstance(q.graph_name, ox.DefaultGraph)
+        ]
+        version = release_version(header, version)
+        return void_description(
+            stats_of_store(store.ox),
             release_base=release_base(version, base_url or DEFAULT_BASE_URL),
             version=version,
             dumps=dumps,
@@ -570,17 +580,19 @@ def load(
     reasoning: bool | None = None,
     build: bool = True,
     progress: Progress | None = None,
-    cache: bool = False,
+    cache: bool = True,
     force: bool = False,
 ) -> KnowledgeGraph:
     """Build the knowledge graph (shipped resources plus the user's folders) and return it.
 
     With ``endpoint`` the graph is a remote SPARQL endpoint and nothing is built
-    locally. With ``cache`` or ``store`` the build is persistent and
-    content-addressed (:mod:`citykg.buildcache`): kept in the folder ``store``
-    (default: the user cache folder), reused when nothing changed, updated
-    incrementally when only data changed, rebuilt in full with ``force``.
-    Without them it is built in memory for this process.
+    locally. Otherwise the build is persistent and content-addressed, as for
+    the command line (:mod:`citykg.buildcache`): kept in the folder ``store``
+    (default: ``$CITYKG_CACHE_DIR``, else the user cache folder), reused when
+    nothing changed (a new notebook kernel opens it at once), updated
+    incrementally when only data changed, rebuilt in full with ``force``. The
+    cached build is opened read-only. ``cache=False`` builds in memory for this
+    process instead (writable: :meth:`KnowledgeGraph.reason` can re-run).
     """
     settings = load_settings(
         Path(config) if config else None,

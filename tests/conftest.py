@@ -13,9 +13,6 @@ from helpers import FIXTURES, ROOT, free_port, oxigraph_bin, oxigraph_server
 
 __all__ = ["FIXTURES", "ROOT", "free_port", "oxigraph_bin", "oxigraph_server"]
 
-# The test run's build cache is shared by the xdist workers (see build_cache_dir):
-# no build is pruned while another worker may have it open.
-os.environ.setdefault("CITYKG_CACHE_KEEP", "1000")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,24 +41,6 @@ def built_nquads(kg: object, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dump") / "citykg.nq"
     kg.export("nquads", out=out)  # type: ignore[attr-defined]
     return out
-
-
-@pytest.fixture(scope="session")
-def build_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The build cache of this test run (never the user's own cache folder).
-
-    Under pytest-xdist the workers share one folder beside their own temporary
-    folders: the cache's lock makes the first worker build and the others wait
-    for, then open, that build. ``$CITYKG_TEST_CACHE_DIR`` names a folder to
-    reuse between runs instead (builds are keyed by their inputs).
-    """
-    if os.environ.get("CITYKG_TEST_CACHE_DIR"):  # a developer's own, kept between runs
-        return Path(os.environ["CITYKG_TEST_CACHE_DIR"])
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = tmp_path_factory.getbasetemp().parent / "build-cache"
-        shared.mkdir(exist_ok=True)
-        return shared
-    return tmp_path_factory.mktemp("build-cache")
 
 
 @pytest.fixture(scope="session")
