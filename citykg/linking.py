@@ -1,7 +1,7 @@
 """Linking citykg entities to Wikidata items: candidates, scores, decisions.
 
-For every city, country, subdivision, organisation and person without a
-Wikidata ID, the linker asks the endpoint (through
+For every city, country, subdivision, organisation, person and other place
+(:data:`KINDS`) without a Wikidata ID, the linker asks the endpoint (through
 :class:`~citykg.wikidata.WikidataClient`, batched ``VALUES`` lookups) for
 items whose label or alias equals one of the entity's names in the configured
 languages, with the facts that score them: whether the item is an instance of
@@ -60,6 +60,9 @@ KINDS: tuple[tuple[str, URIRef], ...] = (
     ("city", CKG.City),
     ("organization", CKG.Organization),
     ("person", CKG.Person),
+    # last: a place of no other kind (the Covenant's and the Net Zero Tracker's
+    # signatory places, twinned places outside the gazetteer, world regions)
+    ("place", CKG.Place),
 )
 
 #: Languages whose labels are matched by default; "" is an untagged label.
@@ -468,46 +471,94 @@ def _rows(store: Store, text: str) -> list[tuple[str | None, ...]]:
     return [tuple(None if t is None else str(t) for t in row) for row in res.rows]
 
 
+def link_class_lookup(store: Store) -> Callable[[Iterable[str], str], tuple[str, ...]]:
+    """A function ``(classes, kind) -> QIDs``: the Wikidata link classes of an entity.
+
+    An entity of a kind takes the ``ckg:wikidataLinkClass`` values of the
+    *nearest* classes that declare one, looking from its own classes up to the
+    class of its kind and no further: a ``ckg:Country`` takes only ``wd:Q6256``
+    and a ``ckg:City`` only ``wd:Q486972``, not also what ``ckg:Place`` declares;
+    a ``ckg:Subdivision`` (kind "subdivision") does not inherit ``ckg:Place``'s
+    human settlement, so that a settlement of the same name in the same country
+    (the city of Madrid for the Community of Madrid) can never be accepted for it.
+    """
+    onto = graph_iri("ontology")
+    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
+    rows = _rows(
+        store,
+        f"""
+        PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
+        SELECT DISTINCT ?kind ?c ?lc ?wdclass WHERE {{
+          VALUES (?root ?kind) {{ {values} }}
+          GRAPH <{onto}> {{
+            ?lc ckg:wikidataLinkClass ?wdclass .
+            ?lc rdfs:subClassOf* ?root .
+            ?c rdfs:subClassOf* ?lc .
+          }}
+        }}""",
+    )
+    declared: dict[str, set[str]] = {}  # declaring class -> QIDs
+    above: dict[tuple[str, str], set[str]] = {}  # (kind, class) -> declaring classes at or above
+    for kind, c, lc, wdclass in rows:
+        assert kind is not None and c is not None and lc is not None
+        q = qid_of(wdclass or "")
+        if q is None:
+            continue
+        declared.setdefault(lc, set()).add(q)
+        above.setdefault((kind, c), set()).add(lc)
+
+    def strictly_below(a: str, b: str, kind: str) -> bool:
+        ups = above.get((kind, a), set())
+        return a != b and b in ups and a not in above.get((kind, b), set())
+
+    def lookup(classes: Iterable[str], kind: str) -> tuple[str, ...]:
+        cands = {lc for c in classes for lc in above.get((kind, c), ())}
+        nearest = {lc for lc in cands if not any(strictly_below(o, lc, kind) for o in cands)}
+        return tuple(sorted({q for lc in nearest for q in declared[lc]}))
+
+    return lookup
+
+
 def entities_from_store(
     store: Store, *, kinds: Sequence[str] | None = None, only: Sequence[str] | None = None
 ) -> list[Entity]:
     """The entities of the data graph without a ``ckg:wikidataId``, with their facts.
 
-    Link classes come from the ontology graph (``ckg:wikidataLinkClass`` on the
-    class or a superclass).
+    An entity's kind is the first of :data:`KINDS` whose class it is an instance
+    of (a city typed both ``ckg:City`` and ``ckg:Place`` is a "city"); ``kinds``
+    keeps only entities of those kinds. Link classes come from the ontology
+    graph (see :func:`link_class_lookup`).
     """
-    data, onto = graph_iri("data"), graph_iri("ontology")
-    wanted = [(k, c) for k, c in KINDS if kinds is None or k in kinds]
-    values = " ".join(f'(<{c}> "{k}")' for k, c in wanted)
+    data = graph_iri("data")
+    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
     rows = _rows(
         store,
         f"""
         PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
-        SELECT DISTINCT ?x ?kind ?wdclass WHERE {{
+        SELECT DISTINCT ?x ?kind ?t WHERE {{
           VALUES (?root ?kind) {{ {values} }}
           GRAPH <{data}> {{ ?x a ?t }}
-          GRAPH <{onto}> {{ ?t rdfs:subClassOf* ?root }}
+          GRAPH <{graph_iri("ontology")}> {{ ?t rdfs:subClassOf* ?root }}
           FILTER(isIRI(?x))
           FILTER NOT EXISTS {{ GRAPH <{data}> {{ ?x ckg:wikidataId ?id }} }}
-          OPTIONAL {{ GRAPH <{onto}> {{ ?t rdfs:subClassOf* ?lc . ?lc ckg:wikidataLinkClass ?wdclass }} }}
         }}""",
     )
     order = {k: i for i, (k, _) in enumerate(KINDS)}
-    found: dict[str, Entity] = {}
-    classes: dict[str, set[str]] = {}
-    for x, kind, wdclass in rows:
-        assert x is not None and kind is not None
+    types: dict[str, dict[str, set[str]]] = {}  # entity -> kind -> its classes under that kind
+    for x, kind, t in rows:
+        assert x is not None and kind is not None and t is not None
         if only and x not in only:
             continue
-        e = found.get(x)
-        if e is None or order[kind] < order[e.kind]:
-            found[x] = Entity(x, kind, [])
-        if wdclass and qid_of(wdclass):
-            classes.setdefault(x, set()).add(str(qid_of(wdclass)))
+        types.setdefault(x, {}).setdefault(kind, set()).add(t)
+    lookup = link_class_lookup(store)
+    found: dict[str, Entity] = {}
+    for x, by_kind in types.items():
+        kind = min(by_kind, key=order.__getitem__)  # a City is a "city", not a "place"
+        if kinds is not None and kind not in kinds:
+            continue
+        found[x] = Entity(x, kind, [], link_classes=lookup(by_kind[kind], kind))
     if not found:
         return []
-    for x, e in found.items():
-        e.link_classes = tuple(sorted(classes.get(x, ())))
     facts = _rows(
         store,
         f"""
@@ -838,6 +889,7 @@ __all__ = [
     "find_candidates",
     "haversine_km",
     "link",
+    "link_class_lookup",
     "read_decisions",
     "read_links_file",
     "render_links",

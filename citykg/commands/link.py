@@ -179,7 +179,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--kind",
         action="append",
-        choices=["city", "country", "subdivision", "organization", "person"],
+        choices=["city", "country", "subdivision", "organization", "person", "place"],
     )
     s.add_argument(
         "--entity",
