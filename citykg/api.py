@@ -430,6 +430,7 @@ class KnowledgeGraph:
             threshold=threshold,
             margin=margin,
             today=today,
+            taken=linking.held_wikidata_ids(self.store),
         )
         outcome = LinkOutcome(report, len(found), out, links_dir / linking.REVIEW_FILE, not dry_run)
         if not dry_run:

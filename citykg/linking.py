@@ -599,6 +599,21 @@ def entities_from_store(
     ]
 
 
+def held_wikidata_ids(store: Store) -> dict[str, set[str]]:
+    """Entity IRI -> the QIDs it carries as ``ckg:wikidataId`` in the data graph."""
+    rows = _rows(
+        store,
+        f"""PREFIX ckg: <{CKG}>
+        SELECT DISTINCT ?x ?id WHERE {{ GRAPH <{graph_iri("data")}> {{ ?x ckg:wikidataId ?id }} }}""",
+    )
+    out: dict[str, set[str]] = {}
+    for x, v in rows:
+        q = (v or "").strip().rsplit("/", 1)[-1].upper()
+        if x is not None and QID_RE.match(q):
+            out.setdefault(x, set()).add(q)
+    return out
+
+
 # --- files ----------------------------------------------------------------------
 
 
@@ -787,12 +802,16 @@ def link(
     margin: float = DEFAULT_MARGIN,
     today: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    taken: dict[str, set[str]] | None = None,
 ) -> LinkReport:
     """Link entities: keep earlier links, apply decisions, ask about the rest.
 
     Hand-curated links win over everything; a person's decision wins over the
     scores; links accepted on an earlier run are kept unless a person rejected
     them. Countries are linked first so that cities can use their QIDs.
+    ``taken`` (entity IRI -> QIDs, see :func:`held_wikidata_ids`) names the
+    items other entities already are: a clear winner that is one of them, or
+    that is the clear winner for two entities of this run, goes to review.
     """
     today = today or date.today().isoformat()
     previous = previous or {}
@@ -821,6 +840,19 @@ def link(
             continue
         todo.append(e)
     report.considered = len(todo)
+    # one item, one entity: an item that is already another entity's (its
+    # ckg:wikidataId, a curated link, a link kept from an earlier run) is not
+    # accepted again automatically (a person may still accept it in review)
+    held: dict[str, str] = {}
+    for iri, qids in sorted((taken or {}).items()):
+        for q in qids:
+            held.setdefault(q, iri)
+    for iri, qids in sorted(curated.items()):
+        for q in qids:
+            held.setdefault(q, iri)
+    for rec in report.links:
+        held.setdefault(rec.qid, rec.entity)
+    claims: dict[str, list[tuple[LinkRecord, Outcome]]] = {}
     by_kind: dict[str, list[Entity]] = {}
     for e in todo:
         by_kind.setdefault(e.kind, []).append(e)
@@ -854,6 +886,12 @@ def link(
                     country_links[e.iri] = acc.qid
                 continue
             outcome = decide(e, cands, threshold=threshold, margin=margin)
+            holder = held.get(outcome.accepted.qid) if outcome.accepted is not None else None
+            if outcome.accepted is not None and holder not in (None, e.iri):
+                outcome.reason = (
+                    f"wd:{outcome.accepted.qid} is already the Wikidata item of <{holder}>"
+                )
+                outcome.accepted = None
             if outcome.accepted is not None:
                 c = outcome.accepted
                 rec = LinkRecord(
@@ -861,12 +899,23 @@ def link(
                 )
                 report.links.append(rec)
                 report.new_links.append(rec)
+                claims.setdefault(c.qid, []).append((rec, outcome))
                 if kind == "country":
                     country_links[e.iri] = c.qid
             elif outcome.candidates:
                 report.review.append(outcome)
             else:
                 report.no_candidates.append(e)
+    for qid, claimed in sorted(claims.items()):  # one item, one entity: two claims go to review
+        if len(claimed) < 2:
+            continue
+        names = ", ".join(f"<{rec.entity}>" for rec, _ in claimed)
+        for rec, outcome in claimed:
+            report.links.remove(rec)
+            report.new_links.remove(rec)
+            outcome.accepted = None
+            outcome.reason = f"wd:{qid} was the clear winner for several entities: {names}"
+            report.review.append(outcome)
     return report
 
 
@@ -888,6 +937,7 @@ __all__ = [
     "entities_from_store",
     "find_candidates",
     "haversine_km",
+    "held_wikidata_ids",
     "link",
     "link_class_lookup",
     "read_decisions",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from citykg.linking import entities_from_store, link
+from citykg.linking import entities_from_store, held_wikidata_ids, link
 from citykg.store import OxigraphStore
 from citykg.wikidata import WikidataClient
 
@@ -89,3 +89,43 @@ def test_a_bare_place_is_linked_and_a_far_one_is_not(store: OxigraphStore, stand
     assert far.entity.iri == f"{ID}place/test-weimar-far"
     assert far.accepted is None and far.candidates[0].qid == "Q3955"
     assert far.reason == "the best candidate contradicts our data"  # about 230 km away
+
+
+HELD = """@prefix ckg: <https://w3id.org/citykg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix geo: <http://www.opengis.net/ont/geosparql#> .
+<https://w3id.org/citykg/id/city/q3955> a ckg:City ; rdfs:label "Weimar"@en ;
+  ckg:wikidataId "Q3955" .
+<https://w3id.org/citykg/id/place/test-weimar-2> a ckg:Place ; rdfs:label "Weimar" ;
+  ckg:country <https://w3id.org/citykg/id/country/q183> ;
+  ckg:coordinates "POINT(11.32 50.98)"^^geo:wktLiteral .
+"""
+
+
+def test_an_item_another_entity_already_is_goes_to_review(standin_url: str,
+                                                          tmp_path: Path) -> None:
+    s = OxigraphStore()
+    s.load_file(ROOT / "ontology" / "citykg.ttl", "ontology")
+    s.add_oxigraph(ox.parse(HELD.encode(), format=ox.RdfFormat.TURTLE), "data")
+    taken = held_wikidata_ids(s)
+    assert taken == {f"{ID}city/q3955": {"Q3955"}}
+    client = WikidataClient(standin_url, cache_dir=tmp_path / "cache")
+    ents = entities_from_store(s)
+    assert [e.iri for e in ents] == [f"{ID}place/test-weimar-2"]
+    report = link(ents, client, today="2025-01-02", taken=taken)
+    assert report.new_links == []
+    (o,) = report.review
+    assert o.reason == f"wd:Q3955 is already the Wikidata item of <{ID}city/q3955>"
+
+
+def test_one_item_won_by_two_entities_links_neither(store: OxigraphStore, standin_url: str,
+                                                    tmp_path: Path) -> None:
+    client = WikidataClient(standin_url, cache_dir=tmp_path / "cache")
+    (weimar,) = entities_from_store(store, only=[f"{ID}place/test-weimar"])
+    twin = type(weimar)(f"{ID}place/test-weimar-twin", "place", list(weimar.names),
+                        weimar.country_qid, weimar.point, weimar.link_classes)
+    report = link([weimar, twin], client, today="2025-01-02")
+    assert report.new_links == [] and report.links == []
+    assert sorted(o.entity.iri for o in report.review) == [weimar.iri, twin.iri]
+    assert all(o.reason.startswith("wd:Q3955 was the clear winner for several entities")
+               for o in report.review)
