@@ -810,8 +810,9 @@ def link(
     scores; links accepted on an earlier run are kept unless a person rejected
     them. Countries are linked first so that cities can use their QIDs.
     ``taken`` (entity IRI -> QIDs, see :func:`held_wikidata_ids`) names the
-    items other entities already are: a clear winner that is one of them, or
-    that is the clear winner for two entities of this run, goes to review.
+    items other entities already are: when it is given, a clear winner that is
+    one of them, or one of the curated or kept links, goes to review. A clear
+    winner for two entities of this run always goes to review.
     """
     today = today or date.today().isoformat()
     previous = previous or {}
@@ -844,14 +845,15 @@ def link(
     # ckg:wikidataId, a curated link, a link kept from an earlier run) is not
     # accepted again automatically (a person may still accept it in review)
     held: dict[str, str] = {}
-    for iri, qids in sorted((taken or {}).items()):
-        for q in qids:
-            held.setdefault(q, iri)
-    for iri, qids in sorted(curated.items()):
-        for q in qids:
-            held.setdefault(q, iri)
-    for rec in report.links:
-        held.setdefault(rec.qid, rec.entity)
+    if taken is not None:
+        for iri, qids in sorted(taken.items()):
+            for q in qids:
+                held.setdefault(q, iri)
+        for iri, qids in sorted(curated.items()):
+            for q in qids:
+                held.setdefault(q, iri)
+        for rec in report.links:
+            held.setdefault(rec.qid, rec.entity)
     claims: dict[str, list[tuple[LinkRecord, Outcome]]] = {}
     by_kind: dict[str, list[Entity]] = {}
     for e in todo:

@@ -11,6 +11,7 @@ item labelled "Weimar"@en there.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -129,3 +130,22 @@ def test_one_item_won_by_two_entities_links_neither(store: OxigraphStore, standi
     assert sorted(o.entity.iri for o in report.review) == [weimar.iri, twin.iri]
     assert all(o.reason.startswith("wd:Q3955 was the clear winner for several entities")
                for o in report.review)
+
+
+def test_citykg_link_sends_a_duplicate_of_a_shipped_city_to_review(
+        standin_url: str, tmp_path: Path, run_cli: Callable[..., object]) -> None:
+    """By default the shipped graph's items are guarded: Weimar is place/q3955 (twinning)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dup.ttl").write_text(HELD.split("<https://w3id.org/citykg/id/city/q3955>")[0]
+                                  + HELD.split('ckg:wikidataId "Q3955" .\n')[1], encoding="utf-8")
+    args = ["link", "--data", str(data), "--endpoint", standin_url, "--cache",
+            str(tmp_path / "cache"), "--links-dir", str(tmp_path / "links"),
+            "--entity", "place/test-weimar-2"]
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
+    assert "0 new link(s), 1 to review" in r.stderr  # type: ignore[attr-defined]
+    review = (tmp_path / "links" / "review.csv").read_text(encoding="utf-8")
+    assert "wd:Q3955 is already the Wikidata item of <" in review
+    r = run_cli(*args, "--allow-taken", "--dry-run")
+    assert "1 new link(s), 0 to review" in r.stderr  # type: ignore[attr-defined]
