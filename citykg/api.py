@@ -399,6 +399,7 @@ class KnowledgeGraph:
         margin: float | None = None,
         today: str | None = None,
         dry_run: bool = False,
+        allow_taken: bool = False,
     ) -> LinkOutcome:
         """Link entities without a Wikidata ID to Wikidata items; write links and review files.
 
@@ -406,7 +407,9 @@ class KnowledgeGraph:
         to ``links_dir/review.csv``; a person's answers in ``decisions.csv``
         (curated, never written) apply on the next run. ``links_dir`` defaults to
         ``data/links`` in the working folder (never the installed package).
-        With ``dry_run`` nothing is written. Raises :class:`~citykg.errors.LinkError`
+        With ``dry_run`` nothing is written. A clear winner that another entity
+        already is (its ``ckg:wikidataId``, a curated link) goes to review unless
+        ``allow_taken``. Raises :class:`~citykg.errors.LinkError`
         or :class:`~citykg.errors.EndpointError`.
         """
         from . import linking
@@ -437,6 +440,7 @@ class KnowledgeGraph:
             threshold=threshold,
             margin=margin,
             today=today,
+            taken=None if allow_taken else linking.held_wikidata_ids(self.store),
         )
         outcome = LinkOutcome(report, len(found), out, links_dir / linking.REVIEW_FILE, not dry_run)
         if not dry_run:

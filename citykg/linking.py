@@ -1,7 +1,7 @@
 """Linking citykg entities to Wikidata items: candidates, scores, decisions.
 
-For every city, country, subdivision, organisation and person without a
-Wikidata ID, the linker asks the endpoint (through
+For every city, country, subdivision, organisation, person and other place
+(:data:`KINDS`) without a Wikidata ID, the linker asks the endpoint (through
 :class:`~citykg.wikidata.WikidataClient`, batched ``VALUES`` lookups) for
 items whose label or alias equals one of the entity's names in the configured
 languages, with the facts that score them: whether the item is an instance of
@@ -60,6 +60,9 @@ KINDS: tuple[tuple[str, URIRef], ...] = (
     ("city", CKG.City),
     ("organization", CKG.Organization),
     ("person", CKG.Person),
+    # last: a place of no other kind (the Covenant's and the Net Zero Tracker's
+    # signatory places, twinned places outside the gazetteer, world regions)
+    ("place", CKG.Place),
 )
 
 #: Languages whose labels are matched by default; "" is an untagged label.
@@ -468,46 +471,94 @@ def _rows(store: Store, text: str) -> list[tuple[str | None, ...]]:
     return [tuple(None if t is None else str(t) for t in row) for row in res.rows]
 
 
+def link_class_lookup(store: Store) -> Callable[[Iterable[str], str], tuple[str, ...]]:
+    """A function ``(classes, kind) -> QIDs``: the Wikidata link classes of an entity.
+
+    An entity of a kind takes the ``ckg:wikidataLinkClass`` values of the
+    *nearest* classes that declare one, looking from its own classes up to the
+    class of its kind and no further: a ``ckg:Country`` takes only ``wd:Q6256``
+    and a ``ckg:City`` only ``wd:Q486972``, not also what ``ckg:Place`` declares;
+    a ``ckg:Subdivision`` (kind "subdivision") does not inherit ``ckg:Place``'s
+    human settlement, so that a settlement of the same name in the same country
+    (the city of Madrid for the Community of Madrid) can never be accepted for it.
+    """
+    onto = graph_iri("ontology")
+    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
+    rows = _rows(
+        store,
+        f"""
+        PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
+        SELECT DISTINCT ?kind ?c ?lc ?wdclass WHERE {{
+          VALUES (?root ?kind) {{ {values} }}
+          GRAPH <{onto}> {{
+            ?lc ckg:wikidataLinkClass ?wdclass .
+            ?lc rdfs:subClassOf* ?root .
+            ?c rdfs:subClassOf* ?lc .
+          }}
+        }}""",
+    )
+    declared: dict[str, set[str]] = {}  # declaring class -> QIDs
+    above: dict[tuple[str, str], set[str]] = {}  # (kind, class) -> declaring classes at or above
+    for kind, c, lc, wdclass in rows:
+        assert kind is not None and c is not None and lc is not None
+        q = qid_of(wdclass or "")
+        if q is None:
+            continue
+        declared.setdefault(lc, set()).add(q)
+        above.setdefault((kind, c), set()).add(lc)
+
+    def strictly_below(a: str, b: str, kind: str) -> bool:
+        ups = above.get((kind, a), set())
+        return a != b and b in ups and a not in above.get((kind, b), set())
+
+    def lookup(classes: Iterable[str], kind: str) -> tuple[str, ...]:
+        cands = {lc for c in classes for lc in above.get((kind, c), ())}
+        nearest = {lc for lc in cands if not any(strictly_below(o, lc, kind) for o in cands)}
+        return tuple(sorted({q for lc in nearest for q in declared[lc]}))
+
+    return lookup
+
+
 def entities_from_store(
     store: Store, *, kinds: Sequence[str] | None = None, only: Sequence[str] | None = None
 ) -> list[Entity]:
     """The entities of the data graph without a ``ckg:wikidataId``, with their facts.
 
-    Link classes come from the ontology graph (``ckg:wikidataLinkClass`` on the
-    class or a superclass).
+    An entity's kind is the first of :data:`KINDS` whose class it is an instance
+    of (a city typed both ``ckg:City`` and ``ckg:Place`` is a "city"); ``kinds``
+    keeps only entities of those kinds. Link classes come from the ontology
+    graph (see :func:`link_class_lookup`).
     """
-    data, onto = graph_iri("data"), graph_iri("ontology")
-    wanted = [(k, c) for k, c in KINDS if kinds is None or k in kinds]
-    values = " ".join(f'(<{c}> "{k}")' for k, c in wanted)
+    data = graph_iri("data")
+    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
     rows = _rows(
         store,
         f"""
         PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
-        SELECT DISTINCT ?x ?kind ?wdclass WHERE {{
+        SELECT DISTINCT ?x ?kind ?t WHERE {{
           VALUES (?root ?kind) {{ {values} }}
           GRAPH <{data}> {{ ?x a ?t }}
-          GRAPH <{onto}> {{ ?t rdfs:subClassOf* ?root }}
+          GRAPH <{graph_iri("ontology")}> {{ ?t rdfs:subClassOf* ?root }}
           FILTER(isIRI(?x))
           FILTER NOT EXISTS {{ GRAPH <{data}> {{ ?x ckg:wikidataId ?id }} }}
-          OPTIONAL {{ GRAPH <{onto}> {{ ?t rdfs:subClassOf* ?lc . ?lc ckg:wikidataLinkClass ?wdclass }} }}
         }}""",
     )
     order = {k: i for i, (k, _) in enumerate(KINDS)}
-    found: dict[str, Entity] = {}
-    classes: dict[str, set[str]] = {}
-    for x, kind, wdclass in rows:
-        assert x is not None and kind is not None
+    types: dict[str, dict[str, set[str]]] = {}  # entity -> kind -> its classes under that kind
+    for x, kind, t in rows:
+        assert x is not None and kind is not None and t is not None
         if only and x not in only:
             continue
-        e = found.get(x)
-        if e is None or order[kind] < order[e.kind]:
-            found[x] = Entity(x, kind, [])
-        if wdclass and qid_of(wdclass):
-            classes.setdefault(x, set()).add(str(qid_of(wdclass)))
+        types.setdefault(x, {}).setdefault(kind, set()).add(t)
+    lookup = link_class_lookup(store)
+    found: dict[str, Entity] = {}
+    for x, by_kind in types.items():
+        kind = min(by_kind, key=order.__getitem__)  # a City is a "city", not a "place"
+        if kinds is not None and kind not in kinds:
+            continue
+        found[x] = Entity(x, kind, [], link_classes=lookup(by_kind[kind], kind))
     if not found:
         return []
-    for x, e in found.items():
-        e.link_classes = tuple(sorted(classes.get(x, ())))
     facts = _rows(
         store,
         f"""
@@ -546,6 +597,21 @@ def entities_from_store(
     return [
         found[x] for x in sorted(found, key=lambda i: (order[found[i].kind], i)) if found[x].names
     ]
+
+
+def held_wikidata_ids(store: Store) -> dict[str, set[str]]:
+    """Entity IRI -> the QIDs it carries as ``ckg:wikidataId`` in the data graph."""
+    rows = _rows(
+        store,
+        f"""PREFIX ckg: <{CKG}>
+        SELECT DISTINCT ?x ?id WHERE {{ GRAPH <{graph_iri("data")}> {{ ?x ckg:wikidataId ?id }} }}""",
+    )
+    out: dict[str, set[str]] = {}
+    for x, v in rows:
+        q = (v or "").strip().rsplit("/", 1)[-1].upper()
+        if x is not None and QID_RE.match(q):
+            out.setdefault(x, set()).add(q)
+    return out
 
 
 # --- files ----------------------------------------------------------------------
@@ -736,12 +802,17 @@ def link(
     margin: float = DEFAULT_MARGIN,
     today: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    taken: dict[str, set[str]] | None = None,
 ) -> LinkReport:
     """Link entities: keep earlier links, apply decisions, ask about the rest.
 
     Hand-curated links win over everything; a person's decision wins over the
     scores; links accepted on an earlier run are kept unless a person rejected
     them. Countries are linked first so that cities can use their QIDs.
+    ``taken`` (entity IRI -> QIDs, see :func:`held_wikidata_ids`) names the
+    items other entities already are: when it is given, a clear winner that is
+    one of them, or one of the curated or kept links, goes to review. A clear
+    winner for two entities of this run always goes to review.
     """
     today = today or date.today().isoformat()
     previous = previous or {}
@@ -770,6 +841,20 @@ def link(
             continue
         todo.append(e)
     report.considered = len(todo)
+    # one item, one entity: an item that is already another entity's (its
+    # ckg:wikidataId, a curated link, a link kept from an earlier run) is not
+    # accepted again automatically (a person may still accept it in review)
+    held: dict[str, str] = {}
+    if taken is not None:
+        for iri, qids in sorted(taken.items()):
+            for q in qids:
+                held.setdefault(q, iri)
+        for iri, qids in sorted(curated.items()):
+            for q in qids:
+                held.setdefault(q, iri)
+        for rec in report.links:
+            held.setdefault(rec.qid, rec.entity)
+    claims: dict[str, list[tuple[LinkRecord, Outcome]]] = {}
     by_kind: dict[str, list[Entity]] = {}
     for e in todo:
         by_kind.setdefault(e.kind, []).append(e)
@@ -803,6 +888,12 @@ def link(
                     country_links[e.iri] = acc.qid
                 continue
             outcome = decide(e, cands, threshold=threshold, margin=margin)
+            holder = held.get(outcome.accepted.qid) if outcome.accepted is not None else None
+            if outcome.accepted is not None and holder not in (None, e.iri):
+                outcome.reason = (
+                    f"wd:{outcome.accepted.qid} is already the Wikidata item of <{holder}>"
+                )
+                outcome.accepted = None
             if outcome.accepted is not None:
                 c = outcome.accepted
                 rec = LinkRecord(
@@ -810,12 +901,23 @@ def link(
                 )
                 report.links.append(rec)
                 report.new_links.append(rec)
+                claims.setdefault(c.qid, []).append((rec, outcome))
                 if kind == "country":
                     country_links[e.iri] = c.qid
             elif outcome.candidates:
                 report.review.append(outcome)
             else:
                 report.no_candidates.append(e)
+    for qid, claimed in sorted(claims.items()):  # one item, one entity: two claims go to review
+        if len(claimed) < 2:
+            continue
+        names = ", ".join(f"<{rec.entity}>" for rec, _ in claimed)
+        for rec, outcome in claimed:
+            report.links.remove(rec)
+            report.new_links.remove(rec)
+            outcome.accepted = None
+            outcome.reason = f"wd:{qid} was the clear winner for several entities: {names}"
+            report.review.append(outcome)
     return report
 
 
@@ -837,7 +939,9 @@ __all__ = [
     "entities_from_store",
     "find_candidates",
     "haversine_km",
+    "held_wikidata_ids",
     "link",
+    "link_class_lookup",
     "read_decisions",
     "read_links_file",
     "render_links",

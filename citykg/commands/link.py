@@ -125,6 +125,7 @@ def cmd_link(args: argparse.Namespace, ui: UI) -> int:
         margin=args.margin,
         today=args.today,
         dry_run=args.dry_run,
+        allow_taken=args.allow_taken,
     )
     report = outcome.report
     ui.say(
@@ -179,7 +180,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--kind",
         action="append",
-        choices=["city", "country", "subdivision", "organization", "person"],
+        choices=["city", "country", "subdivision", "organization", "person", "place"],
     )
     s.add_argument(
         "--entity",
@@ -203,6 +204,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument(
         "--dry-run", action="store_true", help="write nothing; print what would be linked"
+    )
+    s.add_argument(
+        "--allow-taken",
+        action="store_true",
+        help="accept a clear winner even if another entity already is that item (its "
+        "ckg:wikidataId or a curated link); by default such a winner goes to review",
     )
     s.add_argument(
         "--check",
