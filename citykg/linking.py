@@ -65,6 +65,9 @@ KINDS: tuple[tuple[str, URIRef], ...] = (
     ("place", CKG.Place),
 )
 
+#: The kinds' root classes as SPARQL ``VALUES`` rows ``(?root ?kind)``.
+_KIND_ROOTS = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
+
 #: Languages whose labels are matched by default; "" is an untagged label.
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en", "mul", "de", "fr", "es", "it", "")
 
@@ -483,13 +486,12 @@ def link_class_lookup(store: Store) -> Callable[[Iterable[str], str], tuple[str,
     (the city of Madrid for the Community of Madrid) can never be accepted for it.
     """
     onto = graph_iri("ontology")
-    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
     rows = _rows(
         store,
         f"""
         PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
         SELECT DISTINCT ?kind ?c ?lc ?wdclass WHERE {{
-          VALUES (?root ?kind) {{ {values} }}
+          VALUES (?root ?kind) {{ {_KIND_ROOTS} }}
           GRAPH <{onto}> {{
             ?lc ckg:wikidataLinkClass ?wdclass .
             ?lc rdfs:subClassOf* ?root .
@@ -530,13 +532,12 @@ def entities_from_store(
     graph (see :func:`link_class_lookup`).
     """
     data = graph_iri("data")
-    values = " ".join(f'(<{c}> "{k}")' for k, c in KINDS)
     rows = _rows(
         store,
         f"""
         PREFIX rdfs: <{RDFS}> PREFIX ckg: <{CKG}>
         SELECT DISTINCT ?x ?kind ?t WHERE {{
-          VALUES (?root ?kind) {{ {values} }}
+          VALUES (?root ?kind) {{ {_KIND_ROOTS} }}
           GRAPH <{data}> {{ ?x a ?t }}
           GRAPH <{graph_iri("ontology")}> {{ ?t rdfs:subClassOf* ?root }}
           FILTER(isIRI(?x))

@@ -15,7 +15,7 @@ from ..api import DEFAULT_ENRICHMENT_FILE, DEFAULT_LINKS_DIR, wikidata_client
 from ..config import load_settings
 from ..enrichment import HARVEST_QUERIES
 from ..errors import ConfigError
-from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD
+from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD, KINDS
 from ..wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
 from .common import UI, emit, open_graph, render
 
@@ -180,7 +180,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--kind",
         action="append",
-        choices=["city", "country", "subdivision", "organization", "person", "place"],
+        choices=[k for k, _ in KINDS],
     )
     s.add_argument(
         "--entity",
