@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import json
 import os
 import socket
 import subprocess
@@ -142,3 +143,16 @@ def http_request(url: str, *, data: bytes | None = None, headers: dict[str, str]
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+def wait_until_idle(server: Server, timeout: float = 120) -> None:
+    """Wait until every worker of every lane is idle (a worker killed by an earlier
+    test is restarted in the background; a test that counts on a free worker waits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, body = http_request(f"{server.url}/healthz")
+        lanes = json.loads(body)["lanes"] if status == 200 else {}
+        if lanes and all(lane["idle"] == lane["workers"] for lane in lanes.values()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the server's workers were not idle within {timeout:g} s")

@@ -14,13 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_fixtures import Server, Trap, dump_for_tests, running_server, trap_server
+from server_fixtures import (
+    Server,
+    Trap,
+    dump_for_tests,
+    running_server,
+    trap_server,
+    wait_until_idle,
+)
 from server_fixtures import http_request as http
 
 pytestmark = pytest.mark.server
 
 TIMEOUT = 3
-HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+# Runs for hours in constant memory (Oxigraph holds one side of the product, about
+# 900 MB of address space on the shipped graph): it meets the time limit, never the
+# memory limit. A three-way product reaches 2 GiB in under 2 s and would end as a
+# crash instead, sooner or later depending on the machine's speed.
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 LEAKS = (b"Traceback", b"/work/", b".py", b"site-packages", b'File "')
 
 
@@ -102,6 +113,7 @@ def health(server: Server) -> dict[str, Any]:
 
 
 def test_a_query_past_the_time_limit_is_stopped(server: Server) -> None:
+    wait_until_idle(server)
     restarts = health(server)["restarts"]
     status, headers, body = query(server, HEAVY)
     # the limit's answer: a 503 that says why and when to come back

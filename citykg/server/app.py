@@ -858,7 +858,11 @@ def create_app(site: Site) -> Starlette:
                 "workers": len(site.pool.workers),
                 "restarts": sum(w.restarts for w in site.pool.workers),
                 "lanes": {
-                    lane.name: {"workers": len(lane.workers), "pending": lane.pending}
+                    lane.name: {
+                        "workers": len(lane.workers),
+                        "idle": lane.idle,
+                        "pending": lane.pending,
+                    }
                     for lane in (
                         getattr(site.pool, "light", None),
                         getattr(site.pool, "heavy", None),
