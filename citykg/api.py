@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -324,7 +325,10 @@ class KnowledgeGraph:
     # --- export and information ------------------------------------------
 
     def export(
-        self, fmt: str = "nquads", graphs: Sequence[str] | None = None, out: Path | None = None
+        self,
+        fmt: str = "nquads",
+        graphs: Sequence[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
     ) -> bytes | None:
         """Serialise some graphs (all by default); write atomically to ``out`` if given.
 

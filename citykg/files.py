@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
+def write_atomic(path: str | os.PathLike[str], data: str | bytes | Iterable[str]) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 
     The file appears complete or not at all (``os.replace`` after ``fsync``); on
@@ -25,6 +25,7 @@ def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
     untouched. A replaced file keeps its permissions; a new one gets the umask's.
     Text is written as UTF-8.
     """
+    path = Path(path)
     if isinstance(data, str):
         raw = data.encode("utf-8")
     elif isinstance(data, bytes):
