@@ -51,6 +51,7 @@ from .namespaces import GRAPH_NAMES, PREFIXES, graph_iri
 from .queries import QueryLibrary, StoredQuery
 from .reasoning import RLReport, materialise
 from .results import GraphResult, QueryResult, SelectResult
+from .sandbox import QueryProcess
 from .sparqltext import check_safe, with_prefixes
 from .store import OxigraphStore, RemoteStore, Store, class_counts
 from .validation import Report, load_shapes, relative_paths, validate_graph, validate_store
@@ -114,6 +115,7 @@ class KnowledgeGraph:
         self.build_cache: Build | None = None
         self._shapes: rdflib.Graph | None = None
         self._analytics: Analytics | None = None
+        self._sandbox: QueryProcess | None = None
 
     @property
     def embedded(self) -> bool:
@@ -165,6 +167,7 @@ class KnowledgeGraph:
         named_graphs: Sequence[str] | None = None,
         limits: Limits | None = None,
         checked: str | None = None,
+        isolate: bool = True,
     ) -> QueryResult:
         allowed = NETWORK_SERVICES if allow_network else frozenset()
         check_safe(checked if checked is not None else text, allowed)
@@ -172,6 +175,28 @@ class KnowledgeGraph:
             return self.store.query(text, default_graphs=default_graphs, named_graphs=named_graphs)
         store = self.store
         rows = limits.rows_needed
+        bounded = limits.timeout is not None or limits.memory is not None
+        if (
+            isolate
+            and bounded
+            and isinstance(store, OxigraphStore)
+            and store.read_only
+            and store.path is not None
+        ):
+            # A cached build on disk: the query runs in a child process that its
+            # limits really stop (see citykg.sandbox); in this process a stopped
+            # query would run on in its thread.
+            if self._sandbox is None:
+                self._sandbox = QueryProcess(store.path)
+            result = self._sandbox.run(
+                text,
+                default_graphs=default_graphs,
+                named_graphs=named_graphs,
+                max_rows=rows,
+                timeout=limits.timeout,
+                memory=limits.memory,
+            )
+            return _page(result, limits)
 
         def work() -> QueryResult:
             if isinstance(store, OxigraphStore):
@@ -191,16 +216,22 @@ class KnowledgeGraph:
         offset: int = 0,
         timeout: float | None = DEFAULT_TIMEOUT,
         memory: int | None = DEFAULT_MEMORY,
+        isolate: bool = True,
     ) -> QueryResult:
         """Run an ad hoc SPARQL query (read-only; ``SERVICE`` refused unless allowed).
 
         The project's prefixes (``ckg:``, ``org:``, ``skos:``, ``wd:``... see
         :data:`citykg.namespaces.PREFIXES`) need no declaration; a prefix the
         query declares itself keeps the query's meaning. The default graph is the
-        union of all named graphs.
+        union of all named graphs. Bounded like :meth:`query`.
         """
         limits = Limits(limit, offset, timeout, memory)  # bounded: see citykg.limits
-        return self._run(with_prefixes(text, PREFIXES), allow_network=allow_network, limits=limits)
+        return self._run(
+            with_prefixes(text, PREFIXES),
+            allow_network=allow_network,
+            limits=limits,
+            isolate=isolate,
+        )
 
     def stored_query(self, name: str) -> StoredQuery:
         """A stored query by name."""
@@ -215,6 +246,7 @@ class KnowledgeGraph:
         offset: int = 0,
         timeout: float | None = DEFAULT_TIMEOUT,
         memory: int | None = DEFAULT_MEMORY,
+        isolate: bool = True,
         **params: object,
     ) -> QueryResult:
         """Run a stored query with its parameters bound as RDF terms.
@@ -224,6 +256,12 @@ class KnowledgeGraph:
         ``limit`` rows from ``offset`` (the next page is ``offset + limit``; the
         result's ``truncated`` says when more follow), ``timeout`` seconds,
         ``memory`` bytes; ``None`` lifts a bound.
+
+        On a cached build (the default of :func:`load`) a bounded query runs in a
+        child process (:mod:`citykg.sandbox`): past a limit it is really stopped
+        and its memory given back, so no parameter value can run this process out
+        of memory. ``isolate=False`` runs it in this process (the command line
+        does: it exits right after a stopped query).
         """
         limits = Limits(limit, offset, timeout, memory)
         q = self.library.get(name)
@@ -236,7 +274,9 @@ class KnowledgeGraph:
         try:
             # the stored text is checked once (and remembered); parameters are bound
             # as checked RDF terms, so the bound query is as safe as the stored one
-            return self._run(text, allow_network=allow_network, limits=limits, checked=q.text)
+            return self._run(
+                text, allow_network=allow_network, limits=limits, checked=q.text, isolate=isolate
+            )
         except (ForbiddenQueryError, QueryLimitError):
             raise
         except QueryError as e:

@@ -902,7 +902,9 @@ def open_build(
 
 
 def _open(folder: Path, key: str, manifest: dict[str, Any], reason: str) -> Build:
-    store = OxigraphStore.wrap(ox.Store.read_only(str(folder / "store")), folder / "store")
+    store = OxigraphStore.wrap(
+        ox.Store.read_only(str(folder / "store")), folder / "store", read_only=True
+    )
     return Build(folder, key, manifest, reason, store)
 
 

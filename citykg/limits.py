@@ -11,9 +11,11 @@ if need be. What is bounded, honestly:
 - the command line exits right after (exit code 17), which ends the query and
   frees its memory: a ``citykg query`` or ``citykg sparql`` run is bounded in
   time and memory;
-- in a long-lived Python process (a notebook) the abandoned thread runs on
-  until Oxigraph finishes the query; its memory is freed then. Run a query you
-  do not trust in a child process if that matters.
+- in a long-lived Python process (a notebook) a bounded query on a cached
+  build runs in a child process (:mod:`citykg.sandbox`) that the limits
+  really stop; where there is no on-disk read-only store to share (a graph
+  built in memory, ``isolate=False``) the abandoned thread runs on until
+  Oxigraph finishes the query, and its memory is freed then.
 
 >>> run_limited(lambda: 42, Limits(timeout=1.0))
 42

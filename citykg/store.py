@@ -135,17 +135,22 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None = None, *, store: ox.Store | None = None) -> None:
         self.path = path
+        #: Opened read-only (a cached build): queries may run in a child process over it.
+        self.read_only = False
         if store is not None:  # an existing Oxigraph store (the server's read-only snapshot)
             self.ox = store
         else:
             self.ox = ox.Store(str(path)) if path is not None else ox.Store()
 
     @classmethod
-    def wrap(cls, store: ox.Store, path: Path | None = None) -> OxigraphStore:
-        """An :class:`OxigraphStore` over an open Oxigraph store (a read-only one too)."""
+    def wrap(
+        cls, store: ox.Store, path: Path | None = None, *, read_only: bool = False
+    ) -> OxigraphStore:
+        """An :class:`OxigraphStore` over an open Oxigraph store (``read_only`` if opened so)."""
         self = cls.__new__(cls)
         self.path = path
         self.ox = store
+        self.read_only = read_only
         return self
 
     def query(

@@ -20,7 +20,7 @@ PACKAGE = ROOT / "citykg"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "namespaces", "resources", "files", "terms", "http", "extras",
                     "sparqltext", "guard", "config", "countries"}),
-    ("store", {"results", "store", "loader", "turtle", "queries", "void", "limits"}),
+    ("store", {"results", "store", "loader", "turtle", "queries", "void", "limits", "sandbox"}),
     ("features", {"validation", "shacl_sparql", "reasoning", "lint", "ingest", "wikidata",
                   "linking", "reconcile", "enrichment", "publish", "push", "docs", "querydocs",
                   "analytics", "figures", "report"}),

@@ -41,14 +41,25 @@ def cmd_query(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _limits(args: argparse.Namespace) -> dict[str, Any]:
-    """The bounds of a query run from --limit/--offset/--timeout/--max-memory/--no-limit."""
+    """The bounds of a query run from --limit/--offset/--timeout/--max-memory/--no-limit.
+
+    The query runs in this process (``isolate=False``): a command exits right
+    after a stopped query, which ends it, so it needs no child process.
+    """
     if args.no_limit:
-        return {"limit": None, "offset": args.offset, "timeout": None, "memory": None}
+        return {
+            "limit": None,
+            "offset": args.offset,
+            "timeout": None,
+            "memory": None,
+            "isolate": False,
+        }
     return {
         "limit": args.limit,
         "offset": args.offset,
         "timeout": args.timeout,
         "memory": int(args.max_memory * 10**6),
+        "isolate": False,
     }
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -42,6 +41,7 @@ import pyoxigraph as ox
 from .. import guard
 from ..errors import CitykgError, ForbiddenQueryError, QueryError
 from ..results import serialize_boolean, serialize_solutions, serialize_triples
+from ..sandbox import isolate_network, limit_malloc_arenas, limit_memory
 from ..sparqltext import nesting_depth, tokenize
 
 log = logging.getLogger("citykg.server")
@@ -298,73 +298,6 @@ def run_inspect(job: Inspect) -> Answer:
 
 
 # --- the worker process ------------------------------------------------------
-
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
-
-
-def isolate_network() -> bool:
-    """Move this process into an empty network namespace of its own (Linux; no privileges).
-
-    Afterwards the process has no interface but a loopback that is down: any
-    connection (``SERVICE``, a redirect, DNS) fails at once. Must run before
-    the process starts threads. Returns False where the kernel refuses.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        uid, gid = os.getuid(), os.getgid()
-        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
-            return False
-        # Keep the same identity inside the namespace (files stay readable).
-        try:
-            with open("/proc/self/setgroups", "w") as f:
-                f.write("deny")
-            with open("/proc/self/uid_map", "w") as f:
-                f.write(f"{uid} {uid} 1")
-            with open("/proc/self/gid_map", "w") as f:
-                f.write(f"{gid} {gid} 1")
-        except OSError:
-            pass
-        return True
-    except (OSError, AttributeError):
-        return False
-
-
-_M_ARENA_MAX = -8  # glibc's mallopt parameter
-
-
-def limit_malloc_arenas(n: int = 2) -> bool:
-    """Let glibc's malloc keep at most ``n`` arenas in this process (Linux, glibc).
-
-    Each thread that allocates may otherwise get an arena of its own that
-    reserves up to 64 MiB (128 MiB on 64-bit) of address space it never uses:
-    the store's threads alone then reserve 500-900 MiB, varying from run to run,
-    and an address-space cap (:func:`limit_memory`) counts reservations, not
-    use. With two arenas the store opens in under 200 MiB of address space,
-    so the cap measures what a query allocates. Must run before the process
-    starts threads.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, n))
-    except (OSError, AttributeError):
-        return False
-
-
-def limit_memory(nbytes: int) -> bool:
-    """Cap this process's address space (``RLIMIT_AS``); returns whether the cap is set."""
-    if nbytes <= 0:
-        return False
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (nbytes, nbytes))
-        return True
-    except (ImportError, ValueError, OSError):
-        return False
 
 
 def _worker_main(
