@@ -1,12 +1,13 @@
 # citykg: two commands do everything.
 #   make run    set up .venv (every extra), build the graph, run a showcase of stored queries, publish dumps to dist/
-#   make test   set up .venv, run ruff, mypy and the whole test suite (two processes, slow set included)
+#   make test   set up .venv, run ruff, mypy and the test suite but its slow set (two processes)
+#   make test-slow   the slow set (wheel install, full publishes and pushes, Virtuoso, README examples); CI runs both
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.citykg-installed
 
-.PHONY: setup run test lint typecheck pytest bench docs clean
+.PHONY: setup run test test-slow lint typecheck pytest pytest-slow bench docs clean
 
 setup: $(STAMP)
 
@@ -32,9 +33,14 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 pytest: setup
-	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=30
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=30 -m "not slow"
+
+pytest-slow: setup
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=30 -m slow
 
 test: lint typecheck pytest
+
+test-slow: pytest-slow
 
 bench: setup
 	$(PY) bench/bench_store.py

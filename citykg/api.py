@@ -618,6 +618,21 @@ DEFAULT_LINKS_DIR = Path("data") / "links"
 DEFAULT_ENRICHMENT_FILE = Path("data") / "enrichment" / "wikidata.nt"
 
 
+def check_sparql(text: str, *, allow_network: bool = False) -> str:
+    """Judge an ad hoc query as :meth:`KnowledgeGraph.sparql` does, before any graph is opened.
+
+    Returns the query form; raises :class:`~citykg.errors.ForbiddenQueryError`
+    for an update or a ``SERVICE`` that is not allowed, and
+    :class:`~citykg.errors.QueryError` for text that does not parse. The project's
+    prefixes need no declaration, as in :meth:`KnowledgeGraph.sparql`.
+
+    >>> check_sparql("SELECT ?n WHERE { ?n a ckg:TransnationalMunicipalNetwork }")
+    'SELECT'
+    """
+    allowed = NETWORK_SERVICES if allow_network else frozenset()
+    return check_safe(with_prefixes(text, PREFIXES), allowed)
+
+
 def load(
     *,
     data: Sequence[str | Path] = (),
@@ -922,6 +937,7 @@ __all__ = [
     "LinkOutcome",
     "build_docs",
     "check_dl",
+    "check_sparql",
     "ingest_table",
     "lint_ontology",
     "load",

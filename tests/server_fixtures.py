@@ -1,8 +1,9 @@
 """Start a real ``citykg serve`` in a subprocess on a free loopback port, for tests and bench.
 
 Test modules import :func:`running_server` (and the fixtures built on it);
-``bench/bench_server.py`` imports it too. The server serves a prebuilt
-N-Quads dump (``--from-dump``) so that it starts in seconds.
+``bench/bench_server.py`` imports it too. The server serves the test run's
+cached build (a RocksDB checkpoint of it: it starts in seconds, without a copy
+of the graph through N-Quads), or a given N-Quads dump (``--from-dump``).
 """
 
 from __future__ import annotations
@@ -46,16 +47,18 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(dump: Path, log_dir: Path, *args: str, startup: float = 120,
+def running_server(dump: Path | None, log_dir: Path, *args: str, startup: float = 120,
                    prefix: str = "") -> Iterator[Server]:
     """Run ``citykg serve --from-dump DUMP ARGS`` on a free port; yield it once it answers.
 
+    With ``dump`` None it serves the shipped graph's build from the build cache
+    that ``$CITYKG_CACHE_DIR`` names (the test run's: the ``kg`` fixture has built it).
     ``prefix`` is the path of ``--base-url`` if one is given; the yielded URL includes it.
     """
     port = free_port()
     log_path = log_dir / f"serve-{port}.log"
-    cmd = [sys.executable, "-m", "citykg", "serve", "--from-dump", str(dump), "--port", str(port),
-           "--no-reasoning", *args]
+    source = ["--from-dump", str(dump), "--no-reasoning"] if dump is not None else []
+    cmd = [sys.executable, "-m", "citykg", "serve", *source, "--port", str(port), *args]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with log_path.open("wb") as logf:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT, env=env)
@@ -120,18 +123,19 @@ def trap_server() -> Iterator[Trap]:
         httpd.server_close()
 
 
-def dump_for_tests(request: object) -> Path:
-    """The N-Quads dump the test servers serve.
+def dump_for_tests(request: object) -> Path | None:
+    """What the test servers serve: None for the run's cached build of the shipped graph.
 
-    ``CITYKG_TEST_DUMP`` names a prebuilt one (quick local runs); otherwise the
-    session's ``built_nquads`` fixture builds the graph once.
+    ``CITYKG_TEST_DUMP`` names an N-Quads dump to serve instead. Otherwise the
+    session's ``kg`` fixture makes sure the build is in the run's cache, which
+    ``citykg serve`` then opens (``$CITYKG_CACHE_DIR``, set for the whole run).
     """
     given = os.environ.get("CITYKG_TEST_DUMP")
     if given:
         return Path(given)
-    path = request.getfixturevalue("built_nquads")  # type: ignore[attr-defined]
-    assert isinstance(path, Path)
-    return path
+    request.getfixturevalue("kg")  # type: ignore[attr-defined]
+    assert os.environ.get("CITYKG_CACHE_DIR"), "the run's build cache is not set"
+    return None
 
 
 def http_request(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,

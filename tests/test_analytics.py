@@ -182,6 +182,7 @@ def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- the shipped graph against the raw sources -------------------------------------
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_twinning_degrees_match_the_raw_crawl(kg: object, sa: Analytics) -> None:
     """Every place's number of twins equals its distinct partners in the P190 TSV."""
     partners: dict[str, set[str]] = defaultdict(set)
@@ -202,6 +203,7 @@ def test_twinning_degrees_match_the_raw_crawl(kg: object, sa: Analytics) -> None
     assert g.number_of_edges() == len(raw_twinning_pairs())
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_cross_border_share_agrees_with_the_stored_twinning_query(kg: object, sa: Analytics) -> None:
     row = kg.query("cross-border-share").to_dicts()[0]  # type: ignore[attr-defined]
     cb = sa.cross_border(sa.twinning_graph())
@@ -261,6 +263,7 @@ def test_report_of_a_network_on_the_fixture(fa: Analytics, tmp_path: Path) -> No
         build_report(fa, network=ID + "network/metropolis")
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_cli_report_and_network_export(run_cli: object, tmp_path: Path) -> None:
     out = tmp_path / "report"
     proc = run_cli("report", "--country", "DE", "--no-reasoning", "--out", str(out))  # type: ignore[operator]
@@ -280,6 +283,7 @@ def test_cli_report_and_network_export(run_cli: object, tmp_path: Path) -> None:
     assert g.number_of_edges() > 50 and "https://w3id.org/citykg/id/city/q64" in g
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_readme_analytics_example_runs() -> None:
     """The Python example of the README's section on analytics runs as written."""
     import re
@@ -294,6 +298,7 @@ def test_readme_analytics_example_runs() -> None:
     assert len(scope["hubs"]) > 10  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_cross_border_twinnings_match_natural_earth_and_the_crawl(sa: Analytics) -> None:
     """Cross-border counts from the raw sources: the P190 crawl's pairs, each item's country
     read from Natural Earth's CSVs (a populated place's ADM0_A3 = a country's ISO_A3, else its

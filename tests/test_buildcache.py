@@ -132,7 +132,9 @@ def test_the_key_follows_every_input(data: Path, tmp_path: Path) -> None:
     assert open_build(_settings(data, root)).key != key
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "on-disk"])
+@pytest.mark.parametrize(
+    "in_memory", [True, pytest.param(False, marks=pytest.mark.slow)], ids=["in-memory", "on-disk"]
+)
 def test_adding_changing_and_removing_a_file_equals_a_full_build(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool
 ) -> None:
@@ -225,6 +227,7 @@ def test_bulk_and_transactional_reasoning_agree(data: Path) -> None:
         assert _shape(out[0][name]) == _shape(out[1][name]), name
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_the_command_line_says_which_build_is_in_use(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store = tmp_path / "builds"
     first = run_cli("info", "--no-reasoning", "--store", str(store))

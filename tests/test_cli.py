@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
+import pytest
+
 from citykg.errors import EXIT_CODES
 
 Run = Callable[..., CompletedProcess[str]]
@@ -87,6 +89,7 @@ def test_missing_query_file_is_its_own_code(run_cli: Run, tmp_path: Path) -> Non
     assert p.returncode == EXIT_CODES["SourceNotFoundError"]
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_malformed_turtle_names_file_and_line(run_cli: Run, tmp_path: Path) -> None:
     (tmp_path / "broken.ttl").write_text(
         "@prefix ex: <http://example.org/> .\n\nex:a ex:b ex:c ;\n  ex:d \"open string .\n",
@@ -96,6 +99,7 @@ def test_malformed_turtle_names_file_and_line(run_cli: Run, tmp_path: Path) -> N
     assert f"{tmp_path / 'broken.ttl'}:4" in p.stderr
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_build_on_invalid_data_fails_and_names_file_and_entity(run_cli: Run, tmp_path: Path) -> None:
     (tmp_path / "bad.ttl").write_text(BAD_DATE, encoding="utf-8")
     p = run_cli("build", "--no-reasoning", "--data", str(tmp_path))
@@ -130,6 +134,7 @@ SOURCES = """\
 """
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_ingest_stops_on_undescribed_sources_and_passes_once_they_are(
     run_cli: Run, tmp_path: Path
 ) -> None:

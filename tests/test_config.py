@@ -37,6 +37,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_citykg_toml_adds_folders_and_an_on_disk_store(project: Path) -> None:
     settings = load_settings(cwd=project)
     assert settings.data_dirs[-1] == (project / "my-data").resolve()

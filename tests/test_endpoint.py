@@ -27,7 +27,8 @@ from citykg.errors import EndpointError, NetworkRequiredError, QueryError
 from citykg.results import GraphResult, SelectResult
 from citykg.store import RemoteStore
 
-pytestmark = pytest.mark.server
+# A real Oxigraph server loaded with the whole graph: the slow set (make test-slow, and CI).
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 _BNODE = re.compile(r"_:[A-Za-z0-9_\-.]+")
 
@@ -53,6 +54,7 @@ def _canonical(result: object) -> str:
     return _BNODE.sub("_:b", text).replace("^^<http://www.w3.org/2001/XMLSchema#string>", "")
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_every_stored_query_gives_the_same_results_embedded_and_remote(
         kg: KnowledgeGraph, remote: KnowledgeGraph) -> None:
     compared = 0

@@ -67,6 +67,7 @@ def test_extras_declare_what_the_code_imports() -> None:
     assert set(EXTRAS) <= set(extras) and "all" in extras
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_without_the_optional_stacks_the_core_commands_work() -> None:
     r = cli_blocked("query", "--list", "-q")
     assert r.returncode == 0, r.stderr

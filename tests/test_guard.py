@@ -110,7 +110,7 @@ def test_command_line_refuses_with_exit_code_9(tmp_path: Path, trap: Trap, endpo
                  endpoint.url + "/sparql", cwd=ROOT)
         assert r.returncode == 9, (case.how, r.stderr)
         assert NOT_ALLOWED in r.stderr
-    # Embedded: builds the graph (without reasoning), then refuses.
+    # Embedded: refused before any graph is opened or built.
     query_file = qdir / "case-0.rq"
     r = _cli("sparql", "--no-reasoning", str(query_file), cwd=ROOT)
     assert r.returncode == 9, r.stderr

@@ -69,6 +69,7 @@ city:test-paris a ckg:City ; rdfs:label "Paris"@en ; ckg:country country:q142 .
 """
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_link_and_enrich_end_to_end(standin_url: str, tmp_path: Path,
                                     run_cli: Callable[..., object]) -> None:
     data = tmp_path / "data"

@@ -132,6 +132,7 @@ def test_one_item_won_by_two_entities_links_neither(store: OxigraphStore, standi
                for o in report.review)
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_citykg_link_sends_a_duplicate_of_a_shipped_city_to_review(
         standin_url: str, tmp_path: Path, run_cli: Callable[..., object]) -> None:
     """By default the shipped graph's items are guarded: Weimar is place/q3955 (twinning)."""

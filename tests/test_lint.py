@@ -103,6 +103,7 @@ def test_a_changelog_without_the_version_heading_is_reported() -> None:
     assert e.value.exit_code == EXIT_CODES["LintError"] == 14
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_the_shipped_ontology_shapes_data_and_queries_lint_clean() -> None:
     report = lint(LintSources.shipped())
     assert report.ok, "\n" + report.to_text(Path.cwd())
@@ -119,6 +120,7 @@ def test_cli_prints_one_line_per_problem_and_exits_14(capsys: pytest.CaptureFixt
     assert "undeclared-term" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_the_examples_issue_13_found_contradicted_are_caught_on_the_old_data(tmp_path: Path) -> None:
     """Regression (issue 13): the urban-governance and WHO examples contradicted the data."""
     from citykg.lint import data_files

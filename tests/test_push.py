@@ -30,7 +30,8 @@ from citykg.api import KnowledgeGraph
 from citykg.errors import EndpointError, PublishError
 from citykg.push import Target, batches, plan, push, release_quads
 
-pytestmark = pytest.mark.server
+# Full pushes of the built graph: the slow set (make test-slow, and CI).
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 #: Stored queries whose Virtuoso 7.2 answer differs from the embedded one by an

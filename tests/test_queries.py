@@ -221,6 +221,7 @@ def test_cli_explain_shows_the_bound_query(run_cli: Run) -> None:
     assert "VALUES (?_city_iri) { (<https://w3id.org/citykg/id/city/q62>) }" in p.stdout
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_list_as_markdown_documents_every_query(kg: KnowledgeGraph) -> None:
     """What `citykg query --list --format markdown` prints (queries/README.md)."""
     from citykg.querydocs import query_docs

@@ -62,6 +62,7 @@ def test_citykg_graphs_are_protected(tmp_path: Path, name: str) -> None:
         load(OxigraphStore(), LoadPlan.from_folders([], [d]))
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 @pytest.mark.server
 def test_serve_data_serves_the_named_graphs(tmp_path: Path) -> None:
     folder = _folder(tmp_path)  # the graph is built with the extra --data folder

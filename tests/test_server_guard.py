@@ -216,6 +216,28 @@ def test_a_killed_light_worker_is_replaced_by_its_spare(tmp_path: Path) -> None:
         worker.stop(spare=True)
 
 
+def test_a_parse_is_bounded_in_cpu_time_not_wall_time(tmp_path: Path) -> None:
+    """The worker stops a parse past its CPU seconds; waiting for the CPU does not count."""
+    import pyoxigraph as ox
+
+    from citykg.server.workers import PARSE_TOO_LONG, Inspect, Worker
+
+    store = ox.Store(str(tmp_path / "store"))
+    store.flush()
+    del store
+    # Niced as the heavy lane is: on a loaded machine its wall time is many times its CPU time.
+    worker = Worker(tmp_path / "store", 0, lane="heavy", isolate=False, nice=10)
+    try:
+        long_text = "ASK { " + "?s <http://x/p> ?o . " * 900 + "}"  # about a second of parsing
+        answer = worker.ask(Inspect(long_text, cpu_limit=0.05), 120)
+        assert not answer.ok and answer.error == PARSE_TOO_LONG
+        assert worker.process is not None and worker.process.is_alive()  # refused, not killed
+        assert worker.ask(Inspect(long_text + " ", cpu_limit=60), 120).ok  # same text, more CPU
+        assert worker.ask(Inspect("ASK {}", cpu_limit=0.05), 60).ok  # the timer was disarmed
+    finally:
+        worker.stop()
+
+
 def _rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -223,6 +245,7 @@ def _rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+@pytest.mark.slow  # the slow set: make test-slow, and CI
 def test_a_query_cannot_take_more_memory_than_its_worker_is_given(
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     # Sorting a cross product materialises it: hundreds of MB within seconds.

@@ -80,6 +80,10 @@ def test_home_lists_classes_queries_and_dumps(server: Server) -> None:
     assert re.search(r'href="/citykg/class/City">ckg:City</a>', html)
     assert 'action="/citykg/queries/networks/members-of-network"' in html
     assert 'href="/citykg/dumps/citykg.nq"' in html
+
+
+@pytest.mark.slow  # writes the whole graph as N-Quads on first use (about 25 s): the slow set
+def test_the_dump_is_served(server: Server) -> None:
     status, _headers, body = http(f"{server.url}/dumps/citykg.nq")
     assert status == 200 and body.count(b"\n") > 1000
 

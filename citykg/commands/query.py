@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..api import check_sparql
 from ..errors import NetworkRequiredError, SourceNotFoundError
 from ..querydocs import query_list
 from .common import RESULT_FORMATS, UI, emit, open_graph, parameters, render
@@ -89,6 +90,8 @@ def cmd_sparql(args: argparse.Namespace, ui: UI) -> int:
         text = p.read_text(encoding="utf-8")
     elif text == "-":
         text = sys.stdin.read()
+    # Refused before the graph is opened (or built): an update or a SERVICE costs nothing.
+    check_sparql(text, allow_network=args.online)
     result = open_graph(args, ui).sparql(text, allow_network=args.online, **_limits(args))
     emit(render(result, args.format), args.output)
     _say_truncated(result, ui)

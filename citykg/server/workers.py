@@ -107,7 +107,9 @@ class Limits:
     light_queue: int = 32
     #: A light query running longer than this is stopped and run again in the heavy lane.
     light_timeout: float = 1.0
-    #: Parsing a query may take this long (in a light worker, or a heavy one for long texts).
+    #: Parsing a query may take this many CPU seconds of its worker (a light one, or a
+    #: heavy one for long texts); counted in CPU time, so a busy machine or the heavy
+    #: lane's lower priority does not turn an ordinary parse into a refusal.
     parse_timeout: float = 5.0
     #: Only texts up to this length are parsed and run in the light lane.
     light_max_chars: int = 1_000
@@ -135,6 +137,8 @@ class Inspect:
 
     text: str
     allowed_services: frozenset[str] = frozenset()
+    #: CPU seconds the parse may take in the worker (0: no limit there).
+    cpu_limit: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -283,8 +287,38 @@ def run_job(store: ox.Store, job: Job) -> Answer:
         return Answer(False, error=f"the store failed: {e}", client_error=False)
 
 
+class _ParseTooLong(BaseException):
+    """Raised in a worker by ``SIGPROF`` when a parse has used its CPU time."""
+
+
+def _parse_too_long(signum: int, frame: object) -> None:
+    raise _ParseTooLong
+
+
+PARSE_TOO_LONG = "the query could not be parsed within this server's limits; simplify it"
+
+
 def run_inspect(job: Inspect) -> Answer:
-    """Parse and judge a query (:func:`citykg.guard.inspect`); this is what a light worker does."""
+    """Parse and judge a query (:func:`citykg.guard.inspect`); this is what a light worker does.
+
+    The parse may use ``job.cpu_limit`` CPU seconds of this process (an
+    ``ITIMER_PROF`` timer; the parser is Python, so the signal stops it at once).
+    """
+    armed = job.cpu_limit > 0 and hasattr(signal, "setitimer")
+    if armed:
+        previous = signal.signal(signal.SIGPROF, _parse_too_long)
+        signal.setitimer(signal.ITIMER_PROF, job.cpu_limit)
+    try:
+        return _inspect(job)
+    except _ParseTooLong:
+        return Answer(False, error=PARSE_TOO_LONG)
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
+
+
+def _inspect(job: Inspect) -> Answer:
     try:
         return Answer(True, verdict=guard.inspect(job.text, job.allowed_services))
     except ForbiddenQueryError as e:
@@ -618,24 +652,25 @@ class WorkerPool:
     async def inspect(self, text: str, deadline: float | None = None) -> guard.Verdict:
         """Parse and judge a query in a light worker; raise what :func:`citykg.guard.inspect` raises.
 
-        A parse past ``parse_timeout`` (or a crash of the parser) is the
-        query's fault: a :class:`~citykg.errors.QueryError`.
+        A parse past ``parse_timeout`` CPU seconds of its worker (or a crash of
+        the parser) is the query's fault: a :class:`~citykg.errors.QueryError`.
+        The worker counts the CPU time itself; the wall-clock limit here is a
+        backstop of four times as long (within the request's time limit).
         """
 
         precheck(text, self.limits)
         deadline = deadline if deadline is not None else self.deadline()
         # Long texts take long to parse: they are parsed in the heavy lane.
         lane = self.light if len(text) <= self.limits.light_max_chars else self.heavy
+        cpu = self.limits.parse_timeout
         try:
             answer = await lane.run(
-                Inspect(text, self.limits.allowed_services), deadline, self.limits.parse_timeout
+                Inspect(text, self.limits.allowed_services, cpu_limit=cpu), deadline, 4 * cpu
             )
         except (QueryTimeout, WorkerFailed):
             if time.monotonic() >= deadline:
                 raise
-            raise QueryError(
-                "the query could not be parsed within this server's limits; simplify it"
-            ) from None
+            raise QueryError(PARSE_TOO_LONG) from None
         if not answer.ok:
             raise (ForbiddenQueryError if answer.forbidden else QueryError)(answer.error)
         assert answer.verdict is not None

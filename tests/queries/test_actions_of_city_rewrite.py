@@ -189,6 +189,7 @@ def _expected(store: ox.Store, city: str) -> Counter[Row]:
     return out
 
 
+@pytest.mark.slow  # two generated graphs, about 15 s each: the slow set
 @pytest.mark.parametrize("seed", [19, 20])
 def test_actions_of_city_answers_as_before_and_as_the_triples_say(seed: int) -> None:
     from citykg.queries import QueryLibrary
