@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         KnowledgeGraph,
         build_docs,
         check_dl,
+        check_sparql,
         ingest_table,
         lint_ontology,
         load,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 _API = (
     "KnowledgeGraph",
     "check_dl",
+    "check_sparql",
     "build_docs",
     "ingest_table",
     "lint_ontology",
@@ -65,6 +67,7 @@ __all__ = [
     "__version__",
     "build_docs",
     "check_dl",
+    "check_sparql",
     "create_app",
     "ingest_table",
     "lint_ontology",
