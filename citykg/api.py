@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -188,6 +189,8 @@ class KnowledgeGraph:
             # query would run on in its thread.
             if self._sandbox is None:
                 self._sandbox = QueryProcess(store.path)
+                # the child ends with this object (or at exit), not with the process only
+                weakref.finalize(self, self._sandbox.close)
             result = self._sandbox.run(
                 text,
                 default_graphs=default_graphs,

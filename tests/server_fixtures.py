@@ -139,11 +139,11 @@ def dump_for_tests(request: object) -> Path | None:
 
 
 def http_request(url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None,
-         method: str | None = None) -> tuple[int, dict[str, str], bytes]:
+         method: str | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
     """A raw HTTP request; returns status, headers (lower-case names) and body, errors included."""
     req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()

@@ -72,6 +72,21 @@ def test_a_child_answers_as_this_process_does(kg: object) -> None:
     assert kg._sandbox is not None and kg._sandbox.starts >= 1  # type: ignore[attr-defined]
 
 
+def test_the_child_ends_with_its_graph(kg: object) -> None:
+    import gc
+
+    import citykg
+
+    other = citykg.load()  # the same cached build, another KnowledgeGraph
+    assert bool(other.sparql("ASK { ?s ?p ?o }")) is True
+    child = other._sandbox._proc
+    assert child.is_alive()
+    del other
+    gc.collect()
+    child.join(10)
+    assert not child.is_alive()  # a notebook that drops a graph does not keep its child
+
+
 def test_errors_in_the_child_come_back_as_query_errors(kg: object) -> None:
     from citykg.errors import QueryError
     from citykg.sandbox import QueryProcess

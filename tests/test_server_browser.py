@@ -90,7 +90,9 @@ def test_query_page_runs_a_query_and_shows_a_table(server: Server, browser: obje
 
 def _images_loaded(page: object, selector: str) -> list[str]:
     """The src of every image under ``selector`` that has not loaded as a picture."""
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    # The figures are computed on first request (analytics tables over the whole graph):
+    # seconds on an idle machine, past Playwright's default 30 s on a loaded CI machine.
+    page.wait_for_load_state("networkidle", timeout=300_000)  # type: ignore[attr-defined]
     imgs = page.locator(selector)  # type: ignore[attr-defined]
     bad = []
     for i in range(imgs.count()):
