@@ -4,7 +4,7 @@ The public API is :mod:`citykg.api`, re-exported here; nothing is loaded at
 import time (the names below import their module on first use).
 
 >>> import citykg
->>> kg = citykg.load(reasoning=False)
+>>> kg = citykg.load()
 >>> kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?t a ckg:Twinning }").rows[0][0].toPython() > 10000
 True
 >>> df = kg.query("sister-cities-of-city", city="https://w3id.org/citykg/id/city/q90").to_dataframe()

@@ -8,7 +8,7 @@ Where no graph is needed there is a small function: :func:`ingest_table`,
 Every ``citykg`` command is one of these calls (see the README's Python section).
 
 >>> import citykg
->>> kg = citykg.load(reasoning=False)
+>>> kg = citykg.load()
 >>> kg.info()["graphs"]["data"] > 1000
 True
 >>> kg.sparql("ASK { <https://w3id.org/citykg/id/network/c40> a ckg:TransnationalMunicipalNetwork }").value
@@ -835,8 +835,14 @@ def lint_ontology(
     Problems are returned (``report.ok``, ``report.to_text()``), not raised;
     :meth:`~citykg.lint.LintReport.raise_for_problems` raises them.
 
-    >>> lint_ontology().ok
-    True
+    With no arguments it lints everything shipped (what ``citykg lint`` does);
+    given files, only those (here the ontology, without the data's uses of it):
+
+    >>> from citykg.loader import rdf_files
+    >>> from citykg.resources import resource_dir
+    >>> report = lint_ontology(rdf_files(resource_dir("ontology")))
+    >>> report.ok, report.problems
+    (True, [])
     """
     from .lint import LintSources, data_files, query_files
     from .lint import lint as run

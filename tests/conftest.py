@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import FIXTURES, ROOT, free_port, oxigraph_bin, oxigraph_server
+from server_fixtures import Server, dump_for_tests, running_server
 
 __all__ = ["FIXTURES", "ROOT", "free_port", "oxigraph_bin", "oxigraph_server"]
 
@@ -70,3 +71,15 @@ def standin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with oxigraph_server(tmp_path_factory.mktemp("standin") / "db", [FIXTURES / "wikidata" / "standin.nt.gz"],
                          read_only=True) as url:
         yield f"{url}/query"
+
+
+@pytest.fixture(scope="session")
+def server_under_base_url(request: pytest.FixtureRequest,
+                          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``citykg serve --base-url http://localhost:1/citykg`` on the shipped graph, for page tests.
+
+    Shared by the page test modules, which run in one xdist group (one server, not one each).
+    """
+    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-pages"),
+                        "--base-url", "http://localhost:1/citykg", prefix="/citykg") as s:
+        yield s

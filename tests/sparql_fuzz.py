@@ -155,3 +155,20 @@ def cases(n: int = 300, seed: int = 15) -> list[Case]:
             )
         )
     return out
+
+
+def covering(sample_of: list[Case]) -> list[Case]:
+    """The fewest cases (greedily) in which every value of every part of ``how`` occurs.
+
+    The guard itself is tried on every case; the ways into it (the API, the
+    command line, the server) need each form, wrapper, endpoint spelling,
+    keyword and SILENT spelling once, not the whole cross product.
+    """
+    parts = [(i, frozenset(enumerate(c.how.split("/")))) for i, c in enumerate(sample_of)]
+    todo = set().union(*(p for _, p in parts))
+    chosen: list[int] = []
+    while todo:
+        i, p = max(parts, key=lambda ip: (len(ip[1] & todo), -ip[0]))
+        chosen.append(i)
+        todo -= p
+    return [sample_of[i] for i in sorted(chosen)]

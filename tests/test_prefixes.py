@@ -44,7 +44,7 @@ def test_prefixes_in_strings_and_comments_are_not_uses() -> None:
 
 
 def test_cli_sparql_with_ckg_prefix(run_cli: Any) -> None:
-    r = run_cli("sparql", "-q", "--no-reasoning",
+    r = run_cli("sparql", "-q",
                 "SELECT ?n WHERE { ?n a ckg:TransnationalMunicipalNetwork } ORDER BY ?n")
     assert r.returncode == 0, r.stderr
     assert "https://w3id.org/citykg/id/network/c40" in r.stdout

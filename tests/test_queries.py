@@ -202,7 +202,7 @@ def test_select_result_formats(fkg: object) -> None:
 def test_cli_runs_a_query_with_a_parameter(run_cli: Run) -> None:
     p = run_cli("query", "networks-by-issue-area", "--param",
                 "issue=https://w3id.org/citykg/ontology#NuclearDisarmamentAndPeace",
-                "--format", "csv", "--no-reasoning", "-q")
+                "--format", "csv", "-q")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("network,networkLabel,statedIssue,statedIssueLabel")
 

@@ -94,10 +94,14 @@ def test_load_and_remote_datasets_fetch_nothing(server: Server, trap: Trap) -> N
     assert trap.hits == []
 
 
-def test_allow_listed_service_is_the_only_one_called(
-        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_allow_listed_service_is_the_only_one_called(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # a one-triple graph: this server is about SERVICE, not the data
+    folder = tmp_path_factory.mktemp("serve-allow")
+    tiny = folder / "tiny.nq"
+    tiny.write_text("<https://w3id.org/citykg/id/a> <http://www.w3.org/2000/01/rdf-schema#label> \"a\" .\n",
+                    encoding="utf-8")
     with trap_server() as allowed, running_server(
-            dump_for_tests(request), tmp_path_factory.mktemp("serve-allow"),
+            tiny, folder,
             "--allow-service", f"{allowed.url}/sparql") as s:
         status, _, _ = query(s, f"SELECT * WHERE {{ SERVICE <{allowed.url}/sparql> {{ ?s ?p ?o }} }}")
         assert status == 200 and allowed.hits

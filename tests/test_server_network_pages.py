@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from server_fixtures import Server, dump_for_tests, running_server
-from test_server_protocol import http
+from server_fixtures import Server
+from server_fixtures import http_request as http
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("server-under-base-url")]
 
 
-@pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-networks"),
-                        "--base-url", "http://localhost:1/citykg", prefix="/citykg") as s:
-        yield s
+@pytest.fixture
+def server(server_under_base_url: Server) -> Server:
+    return server_under_base_url
 
 
 @pytest.mark.parametrize(("path", "expected"), [

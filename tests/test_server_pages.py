@@ -5,27 +5,23 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
 import rdflib
-from server_fixtures import Server, dump_for_tests, running_server
+from server_fixtures import Server
 from server_fixtures import http_request as http
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("server-under-base-url")]
 
 SF = "https://w3id.org/citykg/id/city/q62"
 PARIS = "city/q90"
 C40 = "network/c40"
 
 
-@pytest.fixture(scope="module")
-def server(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(dump_for_tests(request), tmp_path_factory.mktemp("serve-pages"),
-                        "--base-url", "http://localhost:1/citykg", prefix="/citykg") as s:
-        yield s
+@pytest.fixture
+def server(server_under_base_url: Server) -> Server:
+    return server_under_base_url
 
 
 def page(server: Server, path: str, **headers: str) -> str:
@@ -149,3 +145,10 @@ def test_every_value_is_escaped(server: Server) -> None:
     status, headers, body = http(f"{server.url}/page/{C40}?lang={urllib.parse.quote(evil)}")
     assert status == 200 and b"<script>alert" not in body
     assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_the_page_modules_run_in_one_group(request: pytest.FixtureRequest) -> None:
+    """Under ``--dist loadgroup`` these tests share a worker, so one server (pytest 9.2 broke it)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with --dist loadgroup")
+    assert request.node.nodeid.endswith("@server-under-base-url"), request.node.nodeid
