@@ -11,13 +11,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api import KnowledgeGraph
 from ..config import Settings, load_settings
 from ..errors import QueryParameterError
 from ..files import write_atomic
 from ..results import GraphResult, QueryResult
+
+if TYPE_CHECKING:
+    from ..wikidata import WikidataClient
 
 
 class UI:
@@ -176,3 +179,91 @@ def render(result: QueryResult, fmt: str) -> str:
 
 #: Output formats of query results on the command line.
 RESULT_FORMATS = ["table", "csv", "tsv", "json", "xml", "markdown", "turtle", "ntriples", "jsonld"]
+
+
+def wikidata_options(s: argparse.ArgumentParser, *, cache_default: Path | None) -> None:
+    """The Wikidata client's options (``link``, ``enrich``, ``reconcile``): one definition.
+
+    ``cache_default`` None means the user's cache folder.
+    """
+    from ..wikidata import DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
+
+    w = s.add_argument_group("Wikidata client")
+    w.add_argument(
+        "--endpoint",
+        dest="wd_endpoint",
+        default=DEFAULT_ENDPOINT,
+        metavar="URL",
+        help=f"SPARQL endpoint in Wikidata's shape (default {DEFAULT_ENDPOINT})",
+    )
+    w.add_argument(
+        "--user-agent",
+        default=None,
+        metavar="TEXT",
+        help=f"User-Agent with contact details (default: settings, else {DEFAULT_USER_AGENT!r})",
+    )
+    w.add_argument(
+        "--cache",
+        type=Path,
+        default=cache_default,
+        metavar="DIR",
+        help=f"answer cache (default {cache_default or 'the user cache folder'})",
+    )
+    w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    w.add_argument(
+        "--cache-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="cached answers older than this are asked again (default 30)",
+    )
+    w.add_argument(
+        "--batch-size", type=int, default=50, metavar="N", help="keys per request (default 50)"
+    )
+    w.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="per request (default 60)"
+    )
+    w.add_argument(
+        "--retries", type=int, default=5, metavar="N", help="retries per request (default 5)"
+    )
+    w.add_argument(
+        "--backoff",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="first backoff, doubled on each retry (default 2)",
+    )
+    w.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="at least this long between two requests (default 0)",
+    )
+
+
+def wikidata_client_of(args: argparse.Namespace) -> WikidataClient:
+    """The client :func:`wikidata_options` describe (:func:`citykg.api.wikidata_client`)."""
+    from ..api import wikidata_client
+
+    agent = args.user_agent
+    if agent is None:
+        configured = load_settings(getattr(args, "config", None)).user_agent
+        agent = configured if "citykg" in configured else None
+    cache = args.cache
+    if cache is None and not args.no_cache:
+        from ..reconcile import default_cache_dir
+
+        cache = default_cache_dir()
+    return wikidata_client(
+        args.wd_endpoint,
+        user_agent=agent,
+        cache_dir=cache,
+        use_cache=not args.no_cache,
+        timeout=args.timeout,
+        retries=args.retries,
+        backoff=args.backoff,
+        min_interval=args.delay,
+        batch_size=args.batch_size,
+        max_age_days=args.cache_days,
+    )

@@ -11,92 +11,17 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..api import DEFAULT_ENRICHMENT_FILE, DEFAULT_LINKS_DIR, wikidata_client
-from ..config import load_settings
+from ..api import DEFAULT_ENRICHMENT_FILE, DEFAULT_LINKS_DIR
 from ..enrichment import HARVEST_QUERIES
 from ..errors import ConfigError
 from ..linking import DEFAULT_MARGIN, DEFAULT_THRESHOLD, KINDS
-from ..wikidata import DEFAULT_CACHE_DIR, DEFAULT_ENDPOINT, DEFAULT_USER_AGENT
-from .common import UI, emit, open_graph, render
+from ..wikidata import DEFAULT_CACHE_DIR
+from .common import UI, emit, open_graph, render, wikidata_client_of, wikidata_options
 
 if TYPE_CHECKING:
     from ..wikidata import WikidataClient
 
 DEFAULT_LANGS = "en,mul,de,fr,es,it,untagged"
-
-
-def _client_options(s: argparse.ArgumentParser) -> None:
-    w = s.add_argument_group("Wikidata client")
-    w.add_argument(
-        "--endpoint",
-        dest="wd_endpoint",
-        default=DEFAULT_ENDPOINT,
-        metavar="URL",
-        help=f"SPARQL endpoint in Wikidata's shape (default {DEFAULT_ENDPOINT})",
-    )
-    w.add_argument(
-        "--user-agent",
-        default=None,
-        metavar="TEXT",
-        help=f"User-Agent with contact details (default: settings, else {DEFAULT_USER_AGENT!r})",
-    )
-    w.add_argument(
-        "--cache",
-        type=Path,
-        default=DEFAULT_CACHE_DIR,
-        metavar="DIR",
-        help=f"response cache (default {DEFAULT_CACHE_DIR})",
-    )
-    w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    w.add_argument(
-        "--cache-days",
-        type=float,
-        default=30.0,
-        metavar="DAYS",
-        help="cached answers older than this are asked again (default 30)",
-    )
-    w.add_argument(
-        "--batch-size", type=int, default=50, metavar="N", help="keys per VALUES block (default 50)"
-    )
-    w.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="per request (default 60)"
-    )
-    w.add_argument(
-        "--retries", type=int, default=5, metavar="N", help="retries per request (default 5)"
-    )
-    w.add_argument(
-        "--backoff",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="first backoff, doubled on each retry (default 2)",
-    )
-    w.add_argument(
-        "--delay",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="at least this long between two requests (default 0)",
-    )
-
-
-def _client(args: argparse.Namespace) -> WikidataClient:
-    agent = args.user_agent
-    if agent is None:
-        configured = load_settings(args.config).user_agent
-        agent = configured if "citykg" in configured else None
-    return wikidata_client(
-        args.wd_endpoint,
-        user_agent=agent,
-        cache_dir=args.cache,
-        use_cache=not args.no_cache,
-        timeout=args.timeout,
-        retries=args.retries,
-        backoff=args.backoff,
-        min_interval=args.delay,
-        batch_size=args.batch_size,
-        max_age_days=args.cache_days,
-    )
 
 
 def _requests(client: WikidataClient) -> str:
@@ -114,7 +39,7 @@ def cmd_link(args: argparse.Namespace, ui: UI) -> int:
     languages = ["" if x == "untagged" else x for x in args.languages.split(",") if x.strip()]
     if not languages:
         raise ConfigError("--languages names no language")
-    client = _client(args)
+    client = wikidata_client_of(args)
     outcome = kg.link(
         client,
         links_dir=args.links_dir,
@@ -147,7 +72,7 @@ def cmd_link(args: argparse.Namespace, ui: UI) -> int:
 
 def cmd_enrich(args: argparse.Namespace, ui: UI) -> int:
     kg = open_graph(args, ui, reasoning=False)
-    client = _client(args)
+    client = wikidata_client_of(args)
     report = kg.enrich(client, properties=args.property, entities=args.entity, out=args.output)
     ui.say(
         f"{report.entities} linked entities; statements per property: "
@@ -169,7 +94,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="link entities without a Wikidata ID; review the ambiguous ones",
     )
-    _client_options(s)
+    wikidata_options(s, cache_default=DEFAULT_CACHE_DIR)
     s.add_argument(
         "--links-dir",
         type=Path,
@@ -222,7 +147,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser(
         "enrich", parents=[common], help="harvest Wikidata statements about linked entities"
     )
-    _client_options(s)
+    wikidata_options(s, cache_default=DEFAULT_CACHE_DIR)
     s.add_argument(
         "--property",
         action="append",

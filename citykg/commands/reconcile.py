@@ -18,12 +18,13 @@ from typing import Any
 from ..errors import ConfigError
 from ..extras import require
 from ..files import write_atomic
+from .common import wikidata_client_of, wikidata_options
 
 
 def cmd_reconcile(args: argparse.Namespace, ui: Any) -> int:
     require("pandas", "notebook", "citykg reconcile (its tables are pandas DataFrames)")
-    from ..reconcile import default_cache_dir, reconcile_table, render_review, summary
-    from ..wikidata import DEFAULT_USER_AGENT, WikidataClient
+    from ..api import reconcile_table
+    from ..reconcile import render_review, summary
 
     table: Path = args.table
     out: Path | None = None if str(args.out) == "-" else args.out
@@ -36,16 +37,7 @@ def cmd_reconcile(args: argparse.Namespace, ui: Any) -> int:
         if out
         else Path.cwd() / f"{table.stem}-review.csv"
     )
-    client = WikidataClient(
-        args.wd_endpoint,
-        user_agent=args.user_agent or DEFAULT_USER_AGENT,
-        cache_dir=None if args.no_cache else (args.cache or default_cache_dir()),
-        timeout=args.timeout,
-        retries=args.retries,
-        min_interval=args.delay,
-        batch_size=args.batch_size,
-        max_age_days=args.cache_days,
-    )
+    client = wikidata_client_of(args)
     df = reconcile_table(
         table,
         name=args.name,
@@ -82,7 +74,6 @@ def cmd_reconcile(args: argparse.Namespace, ui: Any) -> int:
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``citykg reconcile``."""
     from ..reconcile import TYPES
-    from ..wikidata import DEFAULT_ENDPOINT
 
     s = sub.add_parser(
         "reconcile",
@@ -113,30 +104,5 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--encoding", help="the table's encoding (default: sniffed)")
     s.add_argument("--delimiter", help="the table's delimiter (default: sniffed)")
-    w = s.add_argument_group("Wikidata client")
-    w.add_argument(
-        "--endpoint",
-        dest="wd_endpoint",
-        default=DEFAULT_ENDPOINT,
-        metavar="URL",
-        help=f"SPARQL endpoint in Wikidata's shape (default {DEFAULT_ENDPOINT})",
-    )
-    w.add_argument("--user-agent", metavar="TEXT", help="User-Agent with contact details")
-    w.add_argument(
-        "--cache", type=Path, metavar="DIR", help="answer cache (default: the user cache folder)"
-    )
-    w.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    w.add_argument(
-        "--cache-days",
-        type=float,
-        default=30.0,
-        metavar="DAYS",
-        help="cached answers older than this are asked again (default 30)",
-    )
-    w.add_argument("--batch-size", type=int, default=50, metavar="N", help="names per request")
-    w.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request")
-    w.add_argument("--retries", type=int, default=5, metavar="N", help="retries per request")
-    w.add_argument(
-        "--delay", type=float, default=0.0, metavar="S", help="at least S between requests"
-    )
+    wikidata_options(s, cache_default=None)
     s.set_defaults(func=cmd_reconcile)
