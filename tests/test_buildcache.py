@@ -148,6 +148,8 @@ def test_adding_changing_and_removing_a_file_equals_a_full_build(
     _same_as_full(data, inc, full)
     steps = " ".join(open_build(_settings(data, inc)).manifest["steps"])
     assert "reasoned incrementally" in steps and "validated incrementally" in steps
+    if in_memory:  # the base was read from the N-Quads copy it kept, not decoded from its store
+        assert "read the base build into memory from its N-Quads copy" in steps
     added = open_kg(_settings(data, inc))
     assert any("not a date" in r.one_line() for r in added.validate().results)
     twins = added.sparql(
@@ -171,6 +173,19 @@ def test_adding_changing_and_removing_a_file_equals_a_full_build(
         encoding="utf-8",
     )
     _same_as_full(data, inc, full)
+
+
+def test_a_base_without_its_nquads_copy_is_read_from_its_store(data: Path, tmp_path: Path) -> None:
+    """Builds made before the copy existed (or whose copy was deleted) still update incrementally."""
+    inc, full = tmp_path / "inc", tmp_path / "full"
+    base = open_build(_settings(data, inc))
+    copy = base.folder / buildcache.QUADS_COPY
+    assert copy.exists()
+    copy.unlink()
+    (data / "test-added.ttl").write_text(ADDED, encoding="utf-8")
+    _same_as_full(data, inc, full)
+    steps = " ".join(open_build(_settings(data, inc)).manifest["steps"])
+    assert "read the base build into memory from its store" in steps
 
 
 def test_an_interrupted_build_leaves_nothing_in_use(
