@@ -13,6 +13,9 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from citykg.cli import main
 from citykg.docs import NAMESPACE, class_hierarchy_svg, load_ontology, own_classes, own_terms
 
+# one worker runs the module, so `citykg docs` (its module fixture) runs once
+pytestmark = pytest.mark.xdist_group("test_docs")
+
 
 class _Anchors(HTMLParser):
     """The ids, the in-page links and the diagram nodes of an HTML page."""

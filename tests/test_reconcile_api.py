@@ -30,7 +30,8 @@ SESSION = ROOT / "tests" / "fixtures" / "reconciliation" / "openrefine-3.x-sessi
 CKG = "https://w3id.org/citykg/ontology#"
 CITY = "https://w3id.org/citykg/id/city/"
 
-pytestmark = pytest.mark.server
+# one worker runs the module, so its module-scoped server starts once
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_reconcile_api")]
 
 
 def validator(name: str) -> Any:

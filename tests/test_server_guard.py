@@ -30,7 +30,8 @@ from server_fixtures import (
 from server_fixtures import http_request as http
 from sparql_fuzz import cases, covering
 
-pytestmark = pytest.mark.server
+# one worker runs the module, so its module-scoped server starts once
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server_guard")]
 
 SAMPLE = covering(cases(300))  # every part of every case's make-up at least once
 TIMEOUT = 4

@@ -24,7 +24,8 @@ from server_fixtures import (
 )
 from server_fixtures import http_request as http
 
-pytestmark = pytest.mark.server
+# one worker runs the module, so its module-scoped server starts once
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server_hardening")]
 
 TIMEOUT = 3
 # Runs for hours in constant memory (Oxigraph holds one side of the product, about

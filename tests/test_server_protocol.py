@@ -28,7 +28,8 @@ from citykg.server.negotiation import (
     prefers_html,
 )
 
-pytestmark = pytest.mark.server
+# one worker runs the module, so its module-scoped server starts once
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server_protocol")]
 
 COUNT_NETWORKS = ("PREFIX ckg: <https://w3id.org/citykg/ontology#> "
                   "SELECT (COUNT(DISTINCT ?n) AS ?c) WHERE { ?n a ckg:Network }")

@@ -23,7 +23,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDFS
 from server_fixtures import Server, running_server
 
-pytestmark = pytest.mark.server
+# one worker runs the module, so its module-scoped server starts once
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("test_server_w3c_protocol")]
 
 HERE = Path(__file__).resolve().parent / "fixtures" / "w3c-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
