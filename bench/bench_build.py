@@ -24,9 +24,11 @@ Nothing here asserts on time: these are figures to read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,11 +43,19 @@ import json, sys, time
 from pathlib import Path
 kind, data, root = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 out = {}
+T0 = time.perf_counter()
+last = {}
+def progress(what, done, total):
+    # a line per round of reasoning and per tenth of the input read, to follow a long run
+    step = (what, done if what != "bytes" else (10 * done) // max(total, 1))
+    if last.get(what) != step[1]:
+        last[what] = step[1]
+        print(f"{time.perf_counter() - T0:8.1f} s  {what} {done:,}/{total:,}", file=sys.stderr, flush=True)
 if kind in ("citykg-build", "citykg-rebuild"):
     from citykg.api import open_kg
     from citykg.config import Settings
     validate = sys.argv[4] == "validate"
-    kg = open_kg(Settings(data_dirs=(data,), store_path=root), validate=validate)
+    kg = open_kg(Settings(data_dirs=(data,), store_path=root), validate=validate, progress=progress)
     m = kg.build_cache.manifest
     out = {"how": m["how"], "steps": m["steps"], "sizes": m["sizes"],
            "violations": "not validated", "warnings": 0, "by_shape": {}}
@@ -115,9 +125,14 @@ def queries_for(n: int) -> str:
 
 
 def measure_rusage(kind: str, data: Path, root: Path, *extra: str) -> dict[str, object]:
-    """:func:`measure` with CPU time and peak memory from ``wait4``."""
+    """Run one step in a fresh process: its result, wall and CPU time, peak memory (``wait4``).
+
+    The child's standard error (progress lines with timestamps) goes to
+    ``<kind>.log`` beside the data folder, to follow a long run with ``tail -f``.
+    """
     t = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as err, tempfile.TemporaryFile("w+") as out_f:
+    log = data.parent / f"{kind}.log"
+    with log.open("w+") as err, tempfile.TemporaryFile("w+") as out_f:
         p = subprocess.Popen(
             [sys.executable, "-c", WORKER, kind, str(data), str(root), *extra],
             stdout=out_f,
@@ -138,11 +153,21 @@ def measure_rusage(kind: str, data: Path, root: Path, *extra: str) -> dict[str, 
 
 
 def generate_file(n: int, folder: Path, defects: int) -> tuple[Path, dict[str, int]]:
+    """``synthetic.nt`` of ``n`` triples in ``folder``, and the defects seeded in it.
+
+    A file generated before with the same size and defect rate (its counts are
+    kept beside it in ``synthetic.json``) is reused: 10M triples take minutes.
+    """
     from synthetic import generate
 
     folder.mkdir(parents=True, exist_ok=True)
     stats: dict[str, int] = {}
     path = folder / "synthetic.nt"
+    meta = folder / "synthetic.json"
+    if path.exists() and meta.exists():
+        kept = json.loads(meta.read_text(encoding="utf-8"))
+        if kept.get("n") == n and kept.get("defects") == defects:
+            return path, kept["stats"]
     with path.open("w", encoding="utf-8") as f:
         batch = []
         for line in generate(n, defects=defects, stats=stats):
@@ -152,6 +177,7 @@ def generate_file(n: int, folder: Path, defects: int) -> tuple[Path, dict[str, i
                 batch.clear()
         if batch:
             f.write("\n".join(batch) + "\n")
+    meta.write_text(json.dumps({"n": n, "defects": defects, "stats": stats}), encoding="utf-8")
     return path, stats
 
 
@@ -185,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         help="leave validation out of citykg's build above this many triples",
     )
     ap.add_argument(
-        "--workdir", type=Path, default=None, help="where to write (default: a temp dir)"
+        "--workdir",
+        type=Path,
+        default=None,
+        help="where to write, kept afterwards, generated files reused (default: a temp dir)",
     )
     args = ap.parse_args(argv)
     print(
@@ -194,13 +223,22 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}"
     )
     print(f"{'triples':>10}  {'step':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}  notes")
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.workdir is None:
+            top = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        else:
+            top = args.workdir
         for n in args.sizes:
-            base = Path(tmp) / str(n)
-            t = time.perf_counter()
+            base = top / str(n)
+            for old in ("bare-store", "builds", "x"):  # an earlier run's, never reused
+                shutil.rmtree(base / old, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                (base / "data" / "added.nt").unlink()
+            t, started = time.perf_counter(), time.time()
             path, stats = generate_file(n, base / "data", args.defects)
+            how = "kept from an earlier run" if path.stat().st_mtime < started else "generated"
             print(
-                f"# generated {n:,} triples ({path.stat().st_size / 1e6:.0f} MB) in "
+                f"# {how}: {n:,} triples ({path.stat().st_size / 1e6:.0f} MB) in "
                 f"{time.perf_counter() - t:.0f} s; seeded defects: "
                 + ", ".join(f"{k} {v}" for k, v in stats.items()),
                 flush=True,

@@ -991,7 +991,15 @@ def _run_grouped(
 
 
 def _size(store: ox.Store, graphs: Sequence[ox.NamedNode]) -> int:
-    return sum(1 for g in graphs for _ in store.quads_for_pattern(None, None, None, g))
+    # counted by Oxigraph: iterating the quads from Python took 21 s at 1M on disk
+    values = " ".join(str(g) for g in graphs)
+    res = store.query(
+        f"SELECT (COUNT(*) AS ?n) {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    )
+    assert isinstance(res, ox.QuerySolutions)
+    n = next(iter(res))["n"]
+    assert isinstance(n, ox.Literal)
+    return int(n.value)
 
 
 def full_validation(store: ox.Store, settings: Settings) -> dict[str, Any]:
