@@ -504,6 +504,8 @@ class Builder:
         self.config_key = config_key
         self.folder = folder
         self.progress = progress
+        #: graphs of the working store that the published store leaves out
+        self.work_graphs: list[str] = []
         self.steps: list[str] = []
         self.validate = validate
         self.in_memory = False
@@ -536,7 +538,11 @@ class Builder:
                 _rule_dirs(self.settings),
                 progress=self._reason_progress,
                 bulk=not self.in_memory,
+                # on disk, the working graphs are left out when the store is
+                # written out again (_finish), rather than cleared
+                keep_work_graphs=not self.in_memory,
             )
+            self.work_graphs = rep.work_graphs
             side = self._side_outputs(store, before)
             reasoning = rep
             self.steps.append(
@@ -818,6 +824,16 @@ class Builder:
                 shutil.copyfileobj(src, dst, 1 << 20)
             dump.unlink()
             self.steps.append(f"kept a compressed N-Quads copy ({time.perf_counter() - t:.1f} s)")
+        elif self.work_graphs:
+            sizes = {k: v for k, v in sizes.items() if str(graph_iri(k)) not in self.work_graphs}
+            t = time.perf_counter()
+            box.append(store)
+            del store
+            _rewrite_store(box, self.folder, self.work_graphs)
+            self.steps.append(
+                f"written out without the {len(self.work_graphs)} working graphs of reasoning "
+                f"({time.perf_counter() - t:.1f} s)"
+            )
         else:
             store.flush()
             del store
@@ -847,6 +863,41 @@ class Builder:
             "side": side,
             "steps": self.steps,
         }
+
+
+def _rewrite_store(box: list[ox.Store], folder: Path, leave_out: Sequence[str]) -> None:
+    """Write the store in ``box`` (open on ``folder / "store"``, and only referenced
+    there) to a new store in its place, without some graphs.
+
+    Each other named graph is dumped by Oxigraph and bulk-loaded into a fresh
+    store, which then replaces the old one: on RocksDB that is much cheaper
+    than deleting the graphs left out, a transaction held in memory.
+    """
+    store = box.pop()
+    names = [g for g in store.named_graphs() if str(g.value) not in set(leave_out)]
+    dumps = folder / "dumps"
+    dumps.mkdir()
+    files = []
+    for i, g in enumerate(names):
+        assert isinstance(g, ox.NamedNode)
+        f = dumps / f"{i}.nt"
+        store.dump(output=str(f), format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        files.append((f, g))
+    default = dumps / "default.nt"
+    store.dump(output=str(default), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    del store
+    gc.collect()
+    fresh = ox.Store(str(folder / "store.new"))
+    for f, g in files:
+        fresh.bulk_load(path=str(f), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+    if default.stat().st_size:
+        fresh.bulk_load(path=str(default), format=ox.RdfFormat.N_TRIPLES)
+    fresh.flush()
+    del fresh
+    gc.collect()
+    shutil.rmtree(dumps)
+    shutil.rmtree(folder / "store")
+    os.rename(folder / "store.new", folder / "store")
 
 
 def _release_freed_memory() -> None:

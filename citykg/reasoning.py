@@ -480,6 +480,8 @@ class RLReport:
     incremental: bool = False
     changed_predicates: set[str] = field(default_factory=set)
     changed_classes: set[str] = field(default_factory=set)
+    #: the working graphs left in the store (``keep_work_graphs``), for the caller to drop
+    work_graphs: list[str] = field(default_factory=list)
 
 
 def load_custom_rules(rule_dirs: list[Path]) -> list[tuple[Path, str, str]]:
@@ -675,6 +677,7 @@ def materialise(
     progress: Callable[[int, int], None] | None = None,
     delta: Iterable[ox.Triple | ox.Quad] | None = None,
     bulk: bool = False,
+    keep_work_graphs: bool = False,
 ) -> RLReport:
     """Run the RL rules and the custom rules to a fixpoint, into the ``inferred`` graph.
 
@@ -693,6 +696,12 @@ def materialise(
     With ``bulk`` the rules of a round run as read-only ``CONSTRUCT`` queries
     and their results are written with Oxigraph's bulk loader, bypassing
     transactions: much faster on an on-disk store, and the same result.
+
+    With ``keep_work_graphs`` every round writes its new triples into a working
+    graph of its own and none is cleared: they are named in the report's
+    ``work_graphs``, for the caller to leave out when it writes the store out.
+    On RocksDB, clearing a graph is one transaction held in memory: clearing the
+    first round's delta at 10M triples ran past 12 minutes and 6.6 GB.
     """
     sx = store.ox
     for g in (DELTA, NEXT):
@@ -716,6 +725,10 @@ def materialise(
     # the next round's delta, the one just read is cleared and filled next):
     # copying one into the other was most of a round's time on disk
     cur, upcoming = DELTA, NEXT
+    work = [DELTA]
+    if keep_work_graphs:
+        upcoming = f"{DELTA}-1"
+        work.append(upcoming)
     while True:
         rounds += 1
         if rounds > max_rounds:
@@ -735,7 +748,7 @@ def materialise(
                     ox.Quad(t.subject, t.predicate, t.object, g) for t in res for g in (inf, nxt)
                 )
             elif full_round:
-                sx.update(rule.full)
+                sx.update(rule.full.replace(f"<{NEXT}>", f"<{upcoming}>"))
             else:
                 for text in rule.variants:
                     text = text.replace(f"<{DELTA}>", f"<{cur}>")
@@ -777,8 +790,12 @@ def materialise(
                 write(ox.Quad(t.subject, t.predicate, t.object, target) for t in new)
                 write(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in new)
         full_round = False
-        sx.clear_graph(ox.NamedNode(cur))
-        cur, upcoming = upcoming, cur
+        if keep_work_graphs:
+            cur, upcoming = upcoming, f"{DELTA}-{rounds + 1}"
+            work.append(upcoming)
+        else:
+            sx.clear_graph(ox.NamedNode(cur))
+            cur, upcoming = upcoming, cur
         found = _count(sx, cur)
         if progress is not None:
             progress(rounds, found)
@@ -787,8 +804,9 @@ def materialise(
         p, c = delta_signature(sx, cur)
         changed_p |= p
         changed_c |= c
-    for g in (DELTA, NEXT):
-        sx.clear_graph(ox.NamedNode(g))
+    if not keep_work_graphs:
+        for g in (DELTA, NEXT):
+            sx.clear_graph(ox.NamedNode(g))
     problems: list[str] = []
     for name, text in consistency_checks(ax):
         check = store.query(text)
@@ -804,6 +822,7 @@ def materialise(
         incremental,
         changed_p,
         changed_c,
+        work[: rounds + 1] if keep_work_graphs else [],  # the delta given, then one per round
     )
 
 

@@ -23,8 +23,16 @@ from citykg.store import to_rdflib
 DATA = resource_dir("data")
 #: The small curated files of the shipped data (the gazetteer and twinning layers are
 #: left out so that each build takes a second).
-SMALL = ["actions", "governance", "networks", "organizations", "people", "places", "policies",
-         "sources"]
+SMALL = [
+    "actions",
+    "governance",
+    "networks",
+    "organizations",
+    "people",
+    "places",
+    "policies",
+    "sources",
+]
 
 ADDED = """\
 @prefix ckg: <https://w3id.org/citykg/ontology#> .
@@ -48,7 +56,7 @@ id:city-government\\/testville ckg:governs id:city\\/testville .
 """
 
 CHANGED = ADDED.replace('"not a date"^^xsd:date', '"2001-02-03"^^xsd:date').replace(
-    "id:city\\/otherville a ckg:City ;\n  rdfs:label \"Otherville\"@en .\n", ""
+    'id:city\\/otherville a ckg:City ;\n  rdfs:label "Otherville"@en .\n', ""
 )
 
 
@@ -106,9 +114,7 @@ def _same_as_full(data: Path, incremental_root: Path, full_root: Path) -> None:
         assert _shape(a[name]) == _shape(b[name]), f"graph {name} differs from a full build"
     for k in ("inferred", "inconsistencies"):
         assert inc.manifest["reasoning"][k] == full.manifest["reasoning"][k]
-    assert _validation(_settings(data, incremental_root)) == _validation(
-        _settings(data, full_root)
-    )
+    assert _validation(_settings(data, incremental_root)) == _validation(_settings(data, full_root))
 
 
 def test_unchanged_inputs_reuse_the_build(data: Path, tmp_path: Path) -> None:
@@ -143,6 +149,14 @@ def test_adding_changing_and_removing_a_file_equals_a_full_build(
     inc, full = tmp_path / "inc", tmp_path / "full"
     base = open_build(_settings(data, inc))
     assert base.manifest["how"] == "full"
+    assert base.store is not None
+    # the published store holds citykg's graphs only (on disk, reasoning's working
+    # graphs are left out when the store is written out again)
+    assert {g.value for g in base.store.ox.named_graphs()} <= {
+        str(graph_iri(n)) for n in GRAPH_NAMES
+    }
+    if not in_memory:
+        assert any("without the" in s and "working graphs" in s for s in base.manifest["steps"])
     # adding a file: additions only, so reasoning is semi-naive from the added triples
     (data / "test-added.ttl").write_text(ADDED, encoding="utf-8")
     _same_as_full(data, inc, full)
@@ -213,8 +227,9 @@ def test_two_processes_build_once(data: Path, tmp_path: Path) -> None:
         "print(b.manifest['time'])"
     )
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(data), str(root)],
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(data), str(root)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=600)[0].strip() for p in procs]
@@ -229,17 +244,32 @@ def test_bulk_and_transactional_reasoning_agree(data: Path) -> None:
     from citykg.store import OxigraphStore
 
     out = []
-    for bulk in (False, True):
+    # transactional; bulk; bulk with a working graph per round left in the store
+    # (as an on-disk build does, which then writes the store out without them)
+    for bulk, keep in ((False, False), (True, False), (True, True)):
         store = OxigraphStore()
         for f in sorted((resource_dir("ontology")).glob("*.ttl")):
             store.load_file(f, "ontology")
         for f in sorted(data.glob("*.ttl")):
             store.load_file(f, "data")
-        report = materialise(store, [resource_dir("ontology") / "rules"], bulk=bulk)
+        report = materialise(
+            store, [resource_dir("ontology") / "rules"], bulk=bulk, keep_work_graphs=keep
+        )
         assert report.inferred > 0
+        held = {
+            g.value
+            for g in store.ox.named_graphs()
+            if next(iter(store.ox.quads_for_pattern(None, None, None, g)), None) is not None
+        }
+        left = held - {str(graph_iri(n)) for n in GRAPH_NAMES}
+        if keep:
+            assert len(report.work_graphs) == report.rounds + 1
+            assert left and left <= set(report.work_graphs)
+        else:
+            assert not left and not report.work_graphs
         out.append(_graphs(store.ox))
     for name in GRAPH_NAMES:
-        assert _shape(out[0][name]) == _shape(out[1][name]), name
+        assert _shape(out[0][name]) == _shape(out[1][name]) == _shape(out[2][name]), name
 
 
 @pytest.mark.slow  # the slow set: make test-slow, and CI
