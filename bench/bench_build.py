@@ -47,9 +47,9 @@ T0 = time.perf_counter()
 last = {}
 def progress(what, done, total):
     # a line per round of reasoning and per tenth of the input read, to follow a long run
-    step = (what, done if what != "bytes" else (10 * done) // max(total, 1))
-    if last.get(what) != step[1]:
-        last[what] = step[1]
+    step = done if what != "bytes" else (10 * done) // max(total, 1)
+    if last.get(what) != step:
+        last[what] = step
         print(f"{time.perf_counter() - T0:8.1f} s  {what} {done:,}/{total:,}", file=sys.stderr, flush=True)
 if kind in ("citykg-build", "citykg-rebuild"):
     from citykg.api import open_kg

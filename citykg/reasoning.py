@@ -664,6 +664,11 @@ def delta_signature(store: ox.Store, graph: str) -> tuple[set[str], set[str]]:
     return preds, classes
 
 
+def _work_graph(r: int) -> str:
+    """With ``keep_work_graphs``: the graph of the triples new in round ``r`` (0: the delta given)."""
+    return DELTA if r == 0 else f"{DELTA}-{r}"
+
+
 def _holds(store: ox.Store, t: ox.Triple) -> bool:
     """Whether any graph of ``store`` holds the triple ``t``."""
     return next(iter(store.quads_for_pattern(t.subject, t.predicate, t.object)), None) is not None
@@ -724,11 +729,7 @@ def materialise(
     # the two working graphs swap roles after each round (the one just filled is
     # the next round's delta, the one just read is cleared and filled next):
     # copying one into the other was most of a round's time on disk
-    cur, upcoming = DELTA, NEXT
-    work = [DELTA]
-    if keep_work_graphs:
-        upcoming = f"{DELTA}-1"
-        work.append(upcoming)
+    cur, upcoming = DELTA, _work_graph(1) if keep_work_graphs else NEXT
     while True:
         rounds += 1
         if rounds > max_rounds:
@@ -791,8 +792,7 @@ def materialise(
                 write(ox.Quad(t.subject, t.predicate, t.object, nxt) for t in new)
         full_round = False
         if keep_work_graphs:
-            cur, upcoming = upcoming, f"{DELTA}-{rounds + 1}"
-            work.append(upcoming)
+            cur, upcoming = upcoming, _work_graph(rounds + 1)
         else:
             sx.clear_graph(ox.NamedNode(cur))
             cur, upcoming = upcoming, cur
@@ -822,7 +822,7 @@ def materialise(
         incremental,
         changed_p,
         changed_c,
-        work[: rounds + 1] if keep_work_graphs else [],  # the delta given, then one per round
+        [_work_graph(r) for r in range(rounds + 1)] if keep_work_graphs else [],
     )
 
 
