@@ -132,6 +132,8 @@ class _Shape:
     severity: URIRef
     message: Literal | None
     target: str  # a group graph pattern binding ?this, or "" (no target)
+    #: a FILTER expression, true when a bound ?this is a focus node ("": none fits)
+    probe: str = ""
 
 
 def _message(g: rdflib.Graph, node: Node) -> Literal | None:
@@ -160,9 +162,30 @@ def _instance_of(var: str, cls: Node, subclasses: Subclasses) -> str:
     )
 
 
-def _target_pattern(g: rdflib.Graph, shape: Node, subclasses: Subclasses = None) -> str:
+def _target_probe(g: rdflib.Graph, shape: Node, subclasses: Subclasses) -> str:
+    """A FILTER expression, true when the bound ?this is a focus node of ``shape``:
+    its target classes, or its one other target; "" for anything else."""
+    if subclasses is None:
+        return ""
+    others = _target_parts(g, shape, subclasses, classes=False)
+    classes = list(g.objects(shape, SH.targetClass))  # type: ignore[arg-type]
+    if not classes:
+        return f"EXISTS {others[0]}" if len(others) == 1 else ""
+    if others:
+        return ""
+    names = sorted({n for c in classes for n in subclasses(c)})
+    # VALUES first: with ?this bound, one index lookup per class
+    return (
+        f"EXISTS {{ VALUES ?focus_class {{ {' '.join(names)} }} ?this <{RDF.type}> ?focus_class }}"
+    )
+
+
+def _target_parts(
+    g: rdflib.Graph, shape: Node, subclasses: Subclasses = None, *, classes: bool = True
+) -> list[str]:
+    """One group graph pattern binding ?this per target of ``shape``."""
     parts: list[str] = []
-    for c in g.objects(shape, SH.targetClass):  # type: ignore[arg-type]
+    for c in g.objects(shape, SH.targetClass) if classes else ():  # type: ignore[arg-type]
         parts.append(f"{{ {_instance_of('?this', c, subclasses)} }}")
     for n in g.objects(shape, SH.targetNode):  # type: ignore[arg-type]
         parts.append(f"{{ VALUES ?this {{ {_sparql_term(n)} }} ?this ?anyP ?anyO }}")
@@ -170,6 +193,11 @@ def _target_pattern(g: rdflib.Graph, shape: Node, subclasses: Subclasses = None)
         parts.append(f"{{ ?this {_sparql_term(p)} ?anyO }}")
     for p in g.objects(shape, SH.targetObjectsOf):  # type: ignore[arg-type]
         parts.append(f"{{ ?anyS {_sparql_term(p)} ?this }}")
+    return parts
+
+
+def _target_pattern(g: rdflib.Graph, shape: Node, subclasses: Subclasses = None) -> str:
+    parts = _target_parts(g, shape, subclasses)
     if not parts:
         return ""
     return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }"
@@ -226,6 +254,9 @@ class _Query:
     kind: str = "value"  # value | focus | sparql | closed | datatype | or
     check: object = None
     message: Literal | None = None
+    #: the same query without the targets: its rows are the candidates, whose
+    #: ?this are then checked against ``shape.probe`` (see :func:`run`); "": none
+    candidates: str = ""
 
 
 def compile_shapes(shapes: rdflib.Graph, subclasses: Subclasses = None) -> list[_Query]:
@@ -253,7 +284,11 @@ def compile_shapes(shapes: rdflib.Graph, subclasses: Subclasses = None) -> list[
             continue
         sev = g.value(ns, SH.severity)
         shape = _Shape(
-            ns, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ns), target
+            ns,
+            sev if isinstance(sev, URIRef) else SH.Violation,
+            _message(g, ns),
+            target,
+            _target_probe(g, ns, subclasses),
         )
         for c in g.objects(ns, SH.sparql):
             queries.append(_sparql_query(g, shape, c))
@@ -327,13 +362,22 @@ def _property_queries(
     path, p = _path(g, ps)
     sev = g.value(ps, SH.severity)
     pshape = _Shape(
-        ps, sev if isinstance(sev, URIRef) else SH.Violation, _message(g, ps), shape.target
+        ps,
+        sev if isinstance(sev, URIRef) else SH.Violation,
+        _message(g, ps),
+        shape.target,
+        shape.probe,
     )
     t = shape.target
-    values = f"{t} ?this {p} ?v ."
+    # where a constraint's query reads the values: with the targets joined in
+    # (the query's text), or without them (its candidates, see run)
+    values = "\x00values\x00"
+    joined, alone = f"{t} ?this {p} ?v .", f"?this {p} ?v ."
 
     def q(component: URIRef, text: str, kind: str = "value", check: object = None) -> _Query:
-        return _Query(pshape, ps, component, text, path, kind, check, pshape.message)
+        full = text.replace(values, joined)
+        cands = text.replace(values, alone) if values in text and shape.probe else ""
+        return _Query(pshape, ps, component, full, path, kind, check, pshape.message, cands)
 
     mn = g.value(ps, SH.minCount)
     if mn is not None and int(str(mn)) > 0:
@@ -521,7 +565,8 @@ def run(
     out: list[RawResult] = []
     for cq in queries:
         sev, shape, comp, msg = cq.shape.severity, cq.source, cq.component, cq.message
-        for row in _rows(store, cq.text, graphs):
+        rows = _candidate_rows(store, cq, graphs) if cq.candidates else None
+        for row in _rows(store, cq.text, graphs) if rows is None else rows:
             focus = _term(row["this"])
             if cq.kind == "focus":
                 out.append(RawResult(sev, shape, comp, focus, cq.path, None, msg))
@@ -551,6 +596,43 @@ def run(
                     continue
                 out.append(RawResult(sev, shape, comp, focus, cq.path, v, msg))
     return out
+
+
+#: Up to this many candidate rows, a constraint on values is answered from its
+#: candidates; past it, by its query with the targets joined in.
+MAX_CANDIDATES = 5_000
+
+
+def _candidate_rows(
+    store: ox.Store, cq: _Query, graphs: Sequence[ox.NamedNode] | None
+) -> list[ox.QuerySolution] | None:
+    """The rows of ``cq`` found from its candidates, or None to run ``cq.text``.
+
+    A constraint on values (``sh:class``, ``sh:nodeKind``, ``sh:maxCount``...)
+    usually fails for few values. Its query with the targets joined in builds
+    the whole target set first (a DISTINCT over every instance of the target
+    classes: most of each query's time at 1M); read without the targets, the
+    failing values are found from the predicate's index alone, and only their
+    focus nodes are then checked against the targets, one lookup each. When the
+    candidates are many (a filter that most values pass, or one left to Python
+    like ``sh:datatype xsd:date``), or a focus node is a blank node (which a
+    query cannot name), the joined query runs instead. Either way the rows
+    are the same (a test holds the two routes to that).
+
+    Measured on the 1M benchmark graph built in memory, the 361 shape queries
+    one after the other: 42.2 s with every query joined, 28.7 s with candidates.
+    """
+    found: list[ox.QuerySolution] = []
+    for row in _rows(store, cq.candidates, graphs):
+        if len(found) == MAX_CANDIDATES or not isinstance(row["this"], ox.NamedNode | ox.Literal):
+            return None
+        found.append(row)
+    if not found:
+        return found
+    names = " ".join(sorted({str(row["this"]) for row in found}))
+    probe = f"SELECT ?this WHERE {{ VALUES ?this {{ {names} }} FILTER ({cq.shape.probe}) }}"
+    focus = {row["this"] for row in _rows(store, probe, graphs)}
+    return [row for row in found if row["this"] in focus]
 
 
 def _vars(row: ox.QuerySolution) -> set[str]:
