@@ -167,11 +167,11 @@ def _target_probe(g: rdflib.Graph, shape: Node, subclasses: Subclasses) -> str:
     its target classes, or its one other target; "" for anything else."""
     if subclasses is None:
         return ""
-    others = _target_parts(g, shape, subclasses, classes=False)
+    parts = _target_parts(g, shape, subclasses)
     classes = list(g.objects(shape, SH.targetClass))  # type: ignore[arg-type]
     if not classes:
-        return f"EXISTS {others[0]}" if len(others) == 1 else ""
-    if others:
+        return f"EXISTS {parts[0]}" if len(parts) == 1 else ""
+    if len(parts) > len(classes):  # classes and other targets
         return ""
     names = sorted({n for c in classes for n in subclasses(c)})
     # VALUES first: with ?this bound, one index lookup per class
@@ -180,12 +180,10 @@ def _target_probe(g: rdflib.Graph, shape: Node, subclasses: Subclasses) -> str:
     )
 
 
-def _target_parts(
-    g: rdflib.Graph, shape: Node, subclasses: Subclasses = None, *, classes: bool = True
-) -> list[str]:
+def _target_parts(g: rdflib.Graph, shape: Node, subclasses: Subclasses = None) -> list[str]:
     """One group graph pattern binding ?this per target of ``shape``."""
     parts: list[str] = []
-    for c in g.objects(shape, SH.targetClass) if classes else ():  # type: ignore[arg-type]
+    for c in g.objects(shape, SH.targetClass):  # type: ignore[arg-type]
         parts.append(f"{{ {_instance_of('?this', c, subclasses)} }}")
     for n in g.objects(shape, SH.targetNode):  # type: ignore[arg-type]
         parts.append(f"{{ VALUES ?this {{ {_sparql_term(n)} }} ?this ?anyP ?anyO }}")
